@@ -1,0 +1,5 @@
+import sys
+
+from camfx.cli import main
+
+sys.exit(main())

@@ -1,0 +1,137 @@
+"""The application: wire a source, the effect, the pipeline and the sinks, and run the loop."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from camfx.capture import FrameSource, open_source
+from camfx.pipeline import OutputFrame, Pipeline, StyleEffect
+from camfx.runtime import Device
+from camfx.segmentation import create_segmenter
+from camfx.style import create_stylizer, resolve_style
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    input: str = "0"
+    style: str = "starry"
+    segmenter: str = "deeplab"
+    style_model: str = "fp16"
+    device: Device = "auto"
+    threads: int = 2
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    record: Path | None = None
+    window: bool = True
+    live: bool | None = None  # None: live for cameras, every frame for files
+    max_frames: int | None = None
+    progress: bool = True
+
+
+def build_effect(options: RunOptions) -> StyleEffect:
+    style = resolve_style(options.style)
+    # Segmentation is cheap next to style transfer, so it gets one thread and the
+    # transfer network the rest.
+    segmenter = create_segmenter(options.segmenter, threads=1, device=options.device)
+    stylizer = create_stylizer(style, options.style_model, options.threads, options.device)
+    return StyleEffect(segmenter, stylizer)
+
+
+def open_input(options: RunOptions) -> FrameSource:
+    size = (options.width, options.height) if options.width and options.height else None
+    live = options.live
+    if live is None and options.window and options.record is None:
+        # Only watching: play files at their own rate like a camera, dropping
+        # frames if need be. Recording or --no-window: every frame, in order.
+        live = True
+    return open_source(options.input, live=live, size=size, fps=options.fps)
+
+
+class FpsMeter:
+    """Frames per second over the last second or so."""
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque(maxlen=120)
+
+    def tick(self) -> None:
+        self._times.append(time.monotonic())
+
+    @property
+    def fps(self) -> float:
+        if len(self._times) < 2 or self._times[-1] == self._times[0]:
+            return 0.0
+        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
+
+
+def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list[str]:
+    stats = pipeline.stats
+    latency = (time.monotonic() - out.captured_at) * 1000
+    return [
+        f"{meter.fps:4.1f} fps   latency {latency:3.0f} ms",
+        f"segment {stats.segment_ms:4.1f} ms  style {stats.style_ms:5.1f} ms  "
+        f"composite {stats.composite_ms:4.1f} ms",
+    ]
+
+
+def run(options: RunOptions) -> int:
+    """Run camfx until the input ends or the user quits; return the number of frames shown."""
+    effect = build_effect(options)
+    shown = 0
+    with ExitStack() as stack:
+        source = stack.enter_context(open_input(options))
+        sample = None
+        recorder = None
+        window = None
+        pipeline = stack.enter_context(Pipeline(source, effect))
+        progress = None
+        if not pipeline.live and options.progress:
+            progress = stack.enter_context(
+                tqdm(total=source.frame_count, unit="frame", desc="rendering", leave=True)
+            )
+        meter = FpsMeter()
+        for out in pipeline.frames():
+            if out is None:
+                if window is not None and not window.poll():
+                    break
+                continue
+            if sample is None:
+                sample = out.image
+                recorder, window = _open_sinks(stack, options, source, sample.shape)
+            meter.tick()
+            if recorder is not None:
+                recorder.write(out.image, None if not pipeline.live else out.captured_at)
+            if window is not None and not window.show(out.image, overlay_lines(pipeline, meter, out)):
+                break
+            if progress is not None:
+                progress.update(1)
+            shown += 1
+            if options.max_frames and shown >= options.max_frames:
+                break
+    return shown
+
+
+def _open_sinks(stack: ExitStack, options: RunOptions, source: FrameSource, shape: tuple):
+    """Sinks open on the first frame, when the output size is known."""
+    from camfx.outputs import VideoRecorder, Window  # device I/O stays out of the core
+
+    height, width = shape[:2]
+    recorder = None
+    if options.record is not None:
+        recorder = stack.enter_context(VideoRecorder(options.record, (width, height), source.fps))
+    window = None
+    if options.window:
+        scale = min(1.0, 1280 / width, 720 / height)
+        window = stack.enter_context(
+            Window(f"camfx — {options.style}", (round(width * scale), round(height * scale)))
+        )
+    return recorder, window

@@ -1,0 +1,168 @@
+"""Frame sources: a camera, a video file or a still picture, behind one small interface.
+
+Cameras and video files both go through OpenCV's ``VideoCapture``, so a video
+file exercises the same capture path as a webcam. A source is *live* when frames
+that cannot be processed in time should be dropped (a camera, or a file played
+as if it were one); otherwise every frame is delivered, in order.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from camfx.errors import CamfxError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int  # position in the source, from 0
+    image: np.ndarray  # BGR uint8
+    captured_at: float  # time.monotonic() when it was read
+
+
+class FrameSource(ABC):
+    """Where frames come from. Use as a context manager; ``read`` returns None at the end."""
+
+    live: bool  # drop frames rather than let latency grow
+    fps: float
+    frame_count: int | None  # None when unknown or endless
+
+    @abstractmethod
+    def read(self) -> np.ndarray | None:
+        """The next frame (BGR uint8), or None when the source has ended."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the device or file."""
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoCaptureSource(FrameSource):
+    """A camera (by index) or a video file, through OpenCV."""
+
+    def __init__(
+        self,
+        target: int | str,
+        live: bool,
+        size: tuple[int, int] | None = None,
+        fps: float | None = None,
+        pace: bool = False,
+    ) -> None:
+        self.is_camera = isinstance(target, int)
+        self._capture = cv2.VideoCapture(target)
+        if not self._capture.isOpened():
+            self._capture.release()
+            if self.is_camera:
+                raise CamfxError(
+                    f"camera {target} could not be opened; is it connected and free? "
+                    "Try another --input index, or a video file"
+                )
+            raise CamfxError(f"{target}: not a video camfx can read (try an MP4 file)")
+        if self.is_camera:
+            self._request_camera_mode(size, fps)
+            size = None  # a camera delivers what it can; frames are not rescaled
+        self.live = live
+        self._resize_to = size
+        reported_fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps or (reported_fps if 1 <= reported_fps <= 240 else 30.0))
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = None if self.is_camera or count <= 0 else count
+        # Files played "as a camera" are paced to their frame rate.
+        self._pace = pace and not self.is_camera
+        self._started: float | None = None
+        self._delivered = 0
+
+    def _request_camera_mode(self, size: tuple[int, int] | None, fps: float | None) -> None:
+        if size:
+            self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
+            self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
+        if fps:
+            self._capture.set(cv2.CAP_PROP_FPS, fps)
+        # Keep the driver's queue short so a frame read is a recent frame.
+        self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+
+    def read(self) -> np.ndarray | None:
+        if self._pace:
+            self._wait_for_frame_time()
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            return None
+        self._delivered += 1
+        if self._resize_to and (image.shape[1], image.shape[0]) != self._resize_to:
+            image = cv2.resize(image, self._resize_to, interpolation=cv2.INTER_AREA)
+        return image
+
+    def _wait_for_frame_time(self) -> None:
+        now = time.monotonic()
+        if self._started is None:
+            self._started = now
+        delay = self._started + self._delivered / self.fps - now
+        if delay > 0:
+            time.sleep(delay)
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class ImageSource(FrameSource):
+    """A still picture: one frame, or (live) the same frame repeated like a still camera."""
+
+    def __init__(self, path: Path, live: bool, size: tuple[int, int] | None = None,
+                 fps: float = 30.0) -> None:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None or image.size == 0:
+            raise CamfxError(f"{path}: not a readable image (try a JPEG or PNG)")
+        if size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        self._image = image
+        self.live = live
+        self.fps = fps
+        self.frame_count = None if live else 1
+        self._given = 0
+        self._started = time.monotonic()
+
+    def read(self) -> np.ndarray | None:
+        if not self.live:
+            if self._given:
+                return None
+            self._given = 1
+            return self._image.copy()
+        delay = self._started + self._given / self.fps - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._given += 1
+        return self._image.copy()
+
+
+def parse_input(text: str) -> int | Path:
+    """'0' -> camera 0; anything else is a file path."""
+    return int(text) if text.strip().isdigit() else Path(text).expanduser()
+
+
+def open_source(
+    text: str,
+    live: bool | None = None,
+    size: tuple[int, int] | None = None,
+    fps: float | None = None,
+) -> FrameSource:
+    """Open --input. ``live=None`` means: live for cameras, every frame for files."""
+    target = parse_input(text)
+    if isinstance(target, int):
+        return VideoCaptureSource(target, live=True if live is None else live, size=size, fps=fps)
+    if not target.exists():
+        raise CamfxError(f"{target}: no such file (give a camera index, a video or a picture)")
+    if target.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(target, live=bool(live), size=size, fps=fps or 30.0)
+    return VideoCaptureSource(str(target), live=bool(live), size=size, fps=fps, pace=bool(live))

@@ -1,0 +1,131 @@
+"""Command line: `camfx [options]` runs the effect; `camfx styles|models|bench` are helpers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from camfx import __version__
+from camfx.errors import CamfxError
+from camfx.runtime import DEVICES
+
+log = logging.getLogger("camfx")
+
+SUBCOMMANDS = ("styles", "models", "bench")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="camfx",
+        description="You, live, in front of a background painted in the style of a picture.",
+        epilog="Other commands: `camfx styles` lists the styles, `camfx models [fetch]` "
+        "lists or installs the models, `camfx bench` measures the pipeline.",
+    )
+    p.add_argument("--version", action="version", version=f"camfx {__version__}")
+    p.add_argument("--input", "-i", default="0",
+                   help="camera index, video file or picture (default: camera 0)")
+    p.add_argument("--style", "-s", default="starry",
+                   help="a bundled style name (see `camfx styles`) or any picture file")
+    p.add_argument("--segmenter", default="deeplab", help="person segmenter (default: deeplab)")
+    p.add_argument("--style-model", default="fp16", choices=("fp16", "int8"),
+                   help="style transfer network: fp16 (default, richer colour) or int8 (faster)")
+    p.add_argument("--device", default="auto", choices=DEVICES,
+                   help="run models on the GPU when one can be used (auto), or force cpu/gpu")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for style transfer")
+    p.add_argument("--width", type=int, help="ask the camera for this width (files: scale to it)")
+    p.add_argument("--height", type=int, help="ask the camera for this height")
+    p.add_argument("--fps", type=float, help="ask the camera for this frame rate")
+    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="write what is shown to H.264 MP4")
+    p.add_argument("--no-window", dest="window", action="store_false",
+                   help="run without a window (e.g. to render a file with --record)")
+    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
+                   help="drop frames to keep up (default: on for cameras and for files "
+                   "that are only watched; off when recording a file or without a window)")
+    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    p.add_argument("--verbose", "-v", action="store_true", help="log more")
+    return p
+
+
+def helper_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="camfx")
+    p.add_argument("--verbose", "-v", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("styles", help="list the bundled styles")
+    models = sub.add_parser("models", help="list the models and where each is found")
+    models_sub = models.add_subparsers(dest="action")
+    fetch = models_sub.add_parser("fetch", help="install missing models")
+    fetch.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                       help="copy from this folder instead of downloading")
+    bench = sub.add_parser("bench", help="measure this pipeline against a one-thread baseline")
+    bench.add_argument("--input", default=None, help="video to measure with")
+    bench.add_argument("--seconds", type=float, default=10.0, help="length of each live run")
+    bench.add_argument("--width", type=int, default=1280)
+    bench.add_argument("--height", type=int, default=720)
+    return p
+
+
+def cmd_styles() -> None:
+    from camfx.style import bundled_styles
+
+    for style in bundled_styles().values():
+        print(f"{style.name:12s} {style.label}")
+
+
+def cmd_models(action: str | None, source: Path | None) -> None:
+    from camfx import models
+
+    if action == "fetch":
+        installed = models.fetch(source_dir=source)
+        for name, path in installed:
+            print(f"installed {name}: {path}")
+        if not installed:
+            print("all models are installed")
+        return
+    for name, model in models.MODELS.items():
+        path = models.locate(name)
+        where = str(path) if path else "missing (run `camfx models fetch`)"
+        print(f"{name:20s} {model.filename:38s} {where}")
+        print(f"{'':20s} {model.description}")
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="camfx: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            args = helper_parser().parse_args(argv)
+            setup_logging(args.verbose)
+            if args.command == "styles":
+                cmd_styles()
+            elif args.command == "models":
+                cmd_models(args.action, getattr(args, "source", None))
+            else:
+                from camfx.bench import run_bench
+
+                run_bench(args.input, args.seconds, (args.width, args.height))
+            return 0
+        args = run_parser().parse_args(argv)
+        setup_logging(args.verbose)
+        from camfx.app import RunOptions, run
+
+        options = RunOptions(**{k: v for k, v in vars(args).items() if k != "verbose"})
+        run(options)
+        return 0
+    except CamfxError as exc:
+        print(f"camfx: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("camfx: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Magenta arbitrary style transfer: styles as 100-float bottlenecks, and the painter.
+
+A style is a bottleneck vector computed once from a picture by the style
+prediction network. The bundled styles' bottlenecks ship in
+``assets/styles/manifest.json``; a user's own picture gets its bottleneck computed
+on first use and cached (keyed by the file's bytes). At run time only the
+transfer network runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import platformdirs
+
+from camfx import models
+from camfx.errors import CamfxError
+from camfx.runtime import Device, TFLiteModel, load_model
+
+log = logging.getLogger(__name__)
+
+BOTTLENECK_SIZE = 100
+PREDICT_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    bottleneck: np.ndarray  # float32 (1, 1, 1, 100)
+    title: str | None = None
+    artist: str | None = None
+    source: str | None = None  # the picture it was computed from
+
+    @property
+    def label(self) -> str:
+        if self.title and self.artist:
+            return f"{self.title} ({self.artist})"
+        return self.title or self.name
+
+
+def assets_dir() -> Path:
+    """assets/ inside an installed wheel, or at the top of a source checkout."""
+    packaged = Path(__file__).parent / "assets"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "assets"
+
+
+def manifest_path() -> Path:
+    return assets_dir() / "styles" / "manifest.json"
+
+
+def bundled_styles() -> dict[str, Style]:
+    entries = json.loads(manifest_path().read_text())["styles"]
+    return {
+        e["name"]: Style(
+            name=e["name"],
+            bottleneck=_as_bottleneck(e["bottleneck"]),
+            title=e.get("title"),
+            artist=e.get("artist"),
+            source=e.get("file"),
+        )
+        for e in entries
+    }
+
+
+def _as_bottleneck(values: object) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float32)
+    if array.size != BOTTLENECK_SIZE or not np.all(np.isfinite(array)):
+        raise CamfxError(f"a style bottleneck must be {BOTTLENECK_SIZE} finite numbers")
+    return array.reshape(1, 1, 1, BOTTLENECK_SIZE)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """A picture file as BGR uint8, or a one-line error saying what is wrong with it."""
+    if not path.is_file():
+        raise CamfxError(f"{path}: no such file")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise CamfxError(f"{path}: not a readable image (try a JPEG or PNG)")
+    return image
+
+
+class StylePredictor:
+    """Style picture -> bottleneck, with the style prediction network."""
+
+    def __init__(self, model: TFLiteModel) -> None:
+        self._model = model
+
+    def bottleneck(self, image_bgr: np.ndarray) -> np.ndarray:
+        square = _center_square(image_bgr, PREDICT_SIZE)
+        rgb = cv2.cvtColor(square, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+        return self._model.run(rgb[None])[0].astype(np.float32).reshape(1, 1, 1, -1)
+
+
+def _center_square(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize the short side to `size` and crop the middle, as the Magenta examples do."""
+    h, w = image.shape[:2]
+    scale = size / min(h, w)
+    resized = cv2.resize(
+        image, (max(size, round(w * scale)), max(size, round(h * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
+    rh, rw = resized.shape[:2]
+    top, left = (rh - size) // 2, (rw - size) // 2
+    return resized[top : top + size, left : left + size]
+
+
+def style_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("camfx")) / "styles"
+
+
+def picture_style(path: Path, predictor_factory=None) -> Style:
+    """The style of any picture, its bottleneck taken from the cache when computed before."""
+    data = path.read_bytes() if path.is_file() else b""
+    image = read_image(path)  # also validates the file before anything is cached
+    key = hashlib.sha256(data).hexdigest()[:32]
+    cached = style_cache_dir() / f"{key}.npy"
+    if cached.is_file():
+        try:
+            bottleneck = _as_bottleneck(np.load(cached, allow_pickle=False))
+            log.info("style %s: using cached bottleneck %s", path.name, cached)
+            return Style(path.stem, bottleneck, title=path.stem, source=str(path))
+        except (ValueError, OSError, CamfxError):
+            log.warning("style cache %s is unreadable; computing it again", cached)
+    predictor = (predictor_factory or create_predictor)()
+    bottleneck = predictor.bottleneck(image)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp.npy")
+    np.save(tmp, bottleneck)
+    tmp.replace(cached)
+    log.info("style %s: computed bottleneck, cached as %s", path.name, cached)
+    return Style(path.stem, bottleneck, title=path.stem, source=str(path))
+
+
+def resolve_style(spec: str) -> Style:
+    """A bundled style by name, or any picture file by path."""
+    styles = bundled_styles()
+    if spec in styles:
+        return styles[spec]
+    path = Path(spec).expanduser()
+    if path.exists() or path.suffix:
+        return picture_style(path)
+    close = difflib.get_close_matches(spec, styles, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise CamfxError(
+        f"unknown style '{spec}'; {hint}`camfx styles` lists them, or give a picture file"
+    )
+
+
+def create_predictor(threads: int = 2, device: Device = "cpu") -> StylePredictor:
+    return StylePredictor(load_model(models.require("style-predict"), threads, device))
+
+
+class Stylizer:
+    """Paints pictures with one style through the transfer network."""
+
+    def __init__(self, model: TFLiteModel, style: Style) -> None:
+        self._model = model
+        self.style = style
+        _, self.height, self.width, _ = model.inputs[0].shape
+        self._input = np.empty((1, self.height, self.width, 3), np.float32)
+
+    def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
+        """Model-sized BGR uint8 picture in, the same size painted out."""
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        np.multiply(rgb, 1.0 / 255.0, out=self._input[0], casting="unsafe")
+        painted = self._model.run(self._input, self.style.bottleneck)[0][0]
+        out = cv2.convertScaleAbs(painted, alpha=255.0)  # [0, 1] float -> saturated uint8
+        return cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
+
+
+TRANSFER_MODELS = {"fp16": "style-transfer", "int8": "style-transfer-int8"}
+
+
+def create_stylizer(
+    style: Style, precision: str = "fp16", threads: int = 2, device: Device = "auto"
+) -> Stylizer:
+    try:
+        model_name = TRANSFER_MODELS[precision]
+    except KeyError:
+        raise CamfxError(
+            f"unknown style model '{precision}'; use one of {', '.join(TRANSFER_MODELS)}"
+        ) from None
+    return Stylizer(load_model(models.require(model_name), threads, device), style)
