@@ -110,7 +110,9 @@ def run(options: RunOptions) -> int:
             meter.tick()
             if recorder is not None:
                 recorder.write(out.image, None if not pipeline.live else out.captured_at)
-            if window is not None and not window.show(out.image, overlay_lines(pipeline, meter, out)):
+            if window is not None and not window.show(
+                out.image, overlay_lines(pipeline, meter, out)
+            ):
                 break
             if progress is not None:
                 progress.update(1)

@@ -119,8 +119,9 @@ class VideoCaptureSource(FrameSource):
 class ImageSource(FrameSource):
     """A still picture: one frame, or (live) the same frame repeated like a still camera."""
 
-    def __init__(self, path: Path, live: bool, size: tuple[int, int] | None = None,
-                 fps: float = 30.0) -> None:
+    def __init__(
+        self, path: Path, live: bool, size: tuple[int, int] | None = None, fps: float = 30.0
+    ) -> None:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None or image.size == 0:
             raise CamfxError(f"{path}: not a readable image (try a JPEG or PNG)")

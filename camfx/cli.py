@@ -24,25 +24,48 @@ def run_parser() -> argparse.ArgumentParser:
         "lists or installs the models, `camfx bench` measures the pipeline.",
     )
     p.add_argument("--version", action="version", version=f"camfx {__version__}")
-    p.add_argument("--input", "-i", default="0",
-                   help="camera index, video file or picture (default: camera 0)")
-    p.add_argument("--style", "-s", default="starry",
-                   help="a bundled style name (see `camfx styles`) or any picture file")
+    p.add_argument(
+        "--input", "-i", default="0", help="camera index, video file or picture (default: camera 0)"
+    )
+    p.add_argument(
+        "--style",
+        "-s",
+        default="starry",
+        help="a bundled style name (see `camfx styles`) or any picture file",
+    )
     p.add_argument("--segmenter", default="deeplab", help="person segmenter (default: deeplab)")
-    p.add_argument("--style-model", default="fp16", choices=("fp16", "int8"),
-                   help="style transfer network: fp16 (default, richer colour) or int8 (faster)")
-    p.add_argument("--device", default="auto", choices=DEVICES,
-                   help="run models on the GPU when one can be used (auto), or force cpu/gpu")
+    p.add_argument(
+        "--style-model",
+        default="fp16",
+        choices=("fp16", "int8"),
+        help="style transfer network: fp16 (default, richer colour) or int8 (faster)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="run models on the GPU when one can be used (auto), or force cpu/gpu",
+    )
     p.add_argument("--threads", type=int, default=2, help="CPU threads for style transfer")
     p.add_argument("--width", type=int, help="ask the camera for this width (files: scale to it)")
     p.add_argument("--height", type=int, help="ask the camera for this height")
     p.add_argument("--fps", type=float, help="ask the camera for this frame rate")
-    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="write what is shown to H.264 MP4")
-    p.add_argument("--no-window", dest="window", action="store_false",
-                   help="run without a window (e.g. to render a file with --record)")
-    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
-                   help="drop frames to keep up (default: on for cameras and for files "
-                   "that are only watched; off when recording a file or without a window)")
+    p.add_argument(
+        "--record", type=Path, metavar="OUT.mp4", help="write what is shown to H.264 MP4"
+    )
+    p.add_argument(
+        "--no-window",
+        dest="window",
+        action="store_false",
+        help="run without a window (e.g. to render a file with --record)",
+    )
+    p.add_argument(
+        "--live",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="drop frames to keep up (default: on for cameras and for files "
+        "that are only watched; off when recording a file or without a window)",
+    )
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
     return p
@@ -56,8 +79,13 @@ def helper_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models and where each is found")
     models_sub = models.add_subparsers(dest="action")
     fetch = models_sub.add_parser("fetch", help="install missing models")
-    fetch.add_argument("--from", dest="source", type=Path, metavar="DIR",
-                       help="copy from this folder instead of downloading")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="DIR",
+        help="copy from this folder instead of downloading",
+    )
     bench = sub.add_parser("bench", help="measure this pipeline against a one-thread baseline")
     bench.add_argument("--input", default=None, help="video to measure with")
     bench.add_argument("--seconds", type=float, default=10.0, help="length of each live run")

@@ -100,9 +100,7 @@ def spec(name: str) -> ModelSpec:
     try:
         return MODELS[name]
     except KeyError:
-        raise CamfxError(
-            f"unknown model '{name}'; known models: {', '.join(MODELS)}"
-        ) from None
+        raise CamfxError(f"unknown model '{name}'; known models: {', '.join(MODELS)}") from None
 
 
 def locate(name: str) -> Path | None:
@@ -224,9 +222,6 @@ def fetch(source_dir: Path | None = None, names: list[str] | None = None) -> lis
         model = spec(name)
         if locate(name) is not None:
             continue
-        if source_dir is not None:
-            path = install_from_folder(model, source_dir)
-        else:
-            path = download(model)
+        path = download(model) if source_dir is None else install_from_folder(model, source_dir)
         installed.append((name, path))
     return installed

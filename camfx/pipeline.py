@@ -246,14 +246,16 @@ class Pipeline:
         self.stats.backgrounds += 1
         return Background(image, frame.index, ms)
 
-    def _composite(self, frame: Frame, mask: np.ndarray, background: Background,
-                   segment_ms: float) -> OutputFrame:
+    def _composite(
+        self, frame: Frame, mask: np.ndarray, background: Background, segment_ms: float
+    ) -> OutputFrame:
         started = time.perf_counter()
         image = self.effect.composite(frame.image, mask, background.image)
         ms = (time.perf_counter() - started) * 1000
         self.stats.composite_ms = PipelineStats.smooth(self.stats.composite_ms, ms)
-        return OutputFrame(frame.index, image, mask, frame.captured_at, background.source_index,
-                           segment_ms, ms)
+        return OutputFrame(
+            frame.index, image, mask, frame.captured_at, background.source_index, segment_ms, ms
+        )
 
     # -- render wiring: every frame, in order -----------------------------------------------
     def _capture_render(self) -> None:

@@ -103,7 +103,8 @@ def _center_square(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     scale = size / min(h, w)
     resized = cv2.resize(
-        image, (max(size, round(w * scale)), max(size, round(h * scale))),
+        image,
+        (max(size, round(w * scale)), max(size, round(h * scale))),
         interpolation=cv2.INTER_AREA,
     )
     rh, rw = resized.shape[:2]
