@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from camfx import __version__
@@ -125,8 +127,15 @@ def setup_logging(verbose: bool) -> None:
     )
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # Unwind like Ctrl+C does, so threads are joined and recordings finalized.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = helper_parser().parse_args(argv)

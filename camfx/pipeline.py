@@ -51,6 +51,7 @@ class OutputFrame:
     captured_at: float
     background_index: int  # which frame the background was painted from
     segment_ms: float
+    style_ms: float  # time it took to paint the background shown
     composite_ms: float
 
 
@@ -254,7 +255,14 @@ class Pipeline:
         ms = (time.perf_counter() - started) * 1000
         self.stats.composite_ms = PipelineStats.smooth(self.stats.composite_ms, ms)
         return OutputFrame(
-            frame.index, image, mask, frame.captured_at, background.source_index, segment_ms, ms
+            index=frame.index,
+            image=image,
+            mask=mask,
+            captured_at=frame.captured_at,
+            background_index=background.source_index,
+            segment_ms=segment_ms,
+            style_ms=background.style_ms,
+            composite_ms=ms,
         )
 
     # -- render wiring: every frame, in order -----------------------------------------------

@@ -1,0 +1,83 @@
+"""Shared fixtures: real models and footage from ../shared, an isolated user cache.
+
+Models come from the folder named by CAMFX_MODELS (CI and the README's test
+command point it at ../shared/models); footage from ../shared/media. Nothing
+here touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))
+MEDIA = SHARED / "media"
+MODELS_DIR = Path(os.environ.get("CAMFX_MODELS", SHARED / "models")).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    missing = [p for p in (MEDIA, MODELS_DIR) if not p.is_dir()]
+    if missing:
+        raise pytest.UsageError(
+            f"test data not found: {', '.join(map(str, missing))}; "
+            "set CAMFX_MODELS (and CAMFX_SHARED) to the shared folders"
+        )
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test gets its own user cache (styles, downloaded models) and the shared models."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("CAMFX_MODELS", str(MODELS_DIR))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def portrait_video() -> Path:
+    return MEDIA / "portrait_720.mp4"
+
+
+def read_video_frames(path: Path, every: int = 1) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [
+            frame.to_ndarray(format="bgr24")
+            for i, frame in enumerate(container.decode(video=0))
+            if i % every == 0
+        ]
+
+
+def chroma_key_person(frame: np.ndarray) -> np.ndarray:
+    """Exact-enough ground truth for portrait_720.mp4: everything not the blue wall.
+
+    The wall's colour is taken from the top-right corner, and a pixel is wall when
+    its Lab a/b chroma is close to it.
+    """
+    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB).astype(np.float32)
+    wall = np.median(lab[:40, -40:].reshape(-1, 3), axis=0)
+    distance = np.linalg.norm(lab[..., 1:] - wall[1:], axis=-1)
+    person = (distance > 12).astype(np.uint8)
+    person = cv2.morphologyEx(person, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return person.astype(bool)
+
+
+def run_camfx(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
+    """Run the real command line in a child process, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "camfx", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )

@@ -1,0 +1,180 @@
+"""End to end through the real command line: render, record, styles, bad input."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import MEDIA, ROOT, SHARED, chroma_key_person, read_video_frames, run_camfx
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """portrait_720.mp4 rendered in the Starry Night style, every frame, no window."""
+    out = tmp_path_factory.mktemp("render") / "starry.mp4"
+    result = run_camfx(
+        "--input",
+        str(MEDIA / "portrait_720.mp4"),
+        "--style",
+        "starry",
+        "--no-window",
+        "--record",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_render_has_every_frame_as_h264_at_the_same_rate(rendered, portrait_video):
+    out, _ = rendered
+    with av.open(str(portrait_video)) as src, av.open(str(out)) as dst:
+        src_stream, dst_stream = src.streams.video[0], dst.streams.video[0]
+        assert dst_stream.codec_context.name == "h264"
+        assert dst_stream.average_rate == src_stream.average_rate
+        assert (dst_stream.width, dst_stream.height) == (src_stream.width, src_stream.height)
+        src_count = sum(1 for _ in src.decode(video=0))
+        dst_count = sum(1 for _ in dst.decode(video=0))
+    assert src_count == dst_count == 270
+
+
+def test_render_keeps_the_person_and_paints_the_background(rendered, portrait_video):
+    out, _ = rendered
+    inputs = read_video_frames(portrait_video, every=27)
+    outputs = read_video_frames(out, every=27)
+    assert len(inputs) == len(outputs) == 10
+    kernel = np.ones((25, 25), np.uint8)
+    for before, after in zip(inputs, outputs, strict=True):
+        person = chroma_key_person(before).astype(np.uint8)
+        inside = cv2.erode(person, kernel).astype(bool)  # well inside the person
+        outside = cv2.erode(1 - person, kernel).astype(bool)  # well into the background
+        diff = np.abs(after.astype(int) - before).mean(axis=-1)
+        assert diff[inside].mean() < 8, "the person must look as in the input"
+        assert diff[outside].mean() > 40, "the background must be repainted"
+    # Frames come out in order: each output is closest to its own input.
+    for i, after in enumerate(outputs):
+        errors = [np.abs(after.astype(int) - b).mean() for b in inputs]
+        assert int(np.argmin(errors)) == i
+
+
+def test_render_shows_progress(rendered):
+    _, result = rendered
+    assert "270/270" in result.stderr
+
+
+def test_picture_style_is_cached_for_the_next_run(tmp_path):
+    picture = tmp_path / "wave copy.jpg"
+    shutil.copy(SHARED / "styles" / "style24.jpg", picture)
+    args = (
+        "--input",
+        str(MEDIA / "yoga.jpg"),
+        "--style",
+        str(picture),
+        "--no-window",
+        "--record",
+        str(tmp_path / "out.mp4"),
+    )
+    first = run_camfx(*args)
+    assert first.returncode == 0, first.stderr
+    assert "computed bottleneck" in first.stderr
+    second = run_camfx(*args)
+    assert second.returncode == 0, second.stderr
+    assert "using cached bottleneck" in second.stderr
+    assert "computed bottleneck" not in second.stderr
+
+
+def test_styles_command_lists_bundled_styles():
+    result = run_camfx("styles")
+    assert result.returncode == 0
+    assert "starry" in result.stdout and "The Starry Night (Vincent van Gogh)" in result.stdout
+
+
+def corrupt_image(tmp_path):
+    path = tmp_path / "corrupt.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "env", "message"),
+    [
+        (lambda t: ["--input", str(t / "missing.mp4")], {}, "missing.mp4: no such file"),
+        (
+            lambda t: ["--input", str(MEDIA / "yoga.jpg"), "--style", "stary"],
+            {},
+            "unknown style 'stary'; did you mean 'starry'",
+        ),
+        (lambda t: ["--input", corrupt_image(t)], {}, "not a readable image"),
+        (
+            lambda t: ["--input", str(MEDIA / "yoga.jpg"), "--style", corrupt_image(t)],
+            {},
+            "not a readable image",
+        ),
+        (
+            lambda t: ["--input", str(MEDIA / "yoga.jpg")],
+            {"CAMFX_MODELS": ""},
+            "run `camfx models fetch`",
+        ),
+        (
+            lambda t: [
+                "--input",
+                str(MEDIA / "yoga.jpg"),
+                "--record",
+                str(t / "no" / "x.mp4"),
+                "--no-window",
+            ],
+            {},
+            "folder",
+        ),
+    ],
+    ids=[
+        "missing-input",
+        "unknown-style",
+        "corrupt-input",
+        "corrupt-style",
+        "missing-model",
+        "missing-output-folder",
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, make_args, env, message):
+    result = run_camfx(*make_args(tmp_path), "--no-window", env=env, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("camfx: error: ") and message in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_recording_is_still_a_playable_file(tmp_path, sig):
+    out = tmp_path / "interrupted.mp4"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "camfx",
+            "--input",
+            str(MEDIA / "portrait_720.mp4"),
+            "--no-window",
+            "--record",
+            str(out),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait until frames are flowing, then interrupt mid-stream.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 50_000):
+        time.sleep(0.1)
+    child.send_signal(sig)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == (130 if sig == signal.SIGINT else 143), stderr
+    frames = read_video_frames(out)
+    assert 0 < len(frames) < 270

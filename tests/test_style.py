@@ -1,0 +1,84 @@
+"""Styles: the committed bottlenecks, picture styles and their cache, the painter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from camfx import style
+from camfx.errors import CamfxError
+from tests.conftest import MEDIA, SHARED
+
+
+def test_bundled_styles_cover_styles_json_with_provenance():
+    names = json.loads((SHARED / "styles" / "styles.json").read_text())
+    bundled = style.bundled_styles()
+    assert set(bundled) == set(names)
+    starry = bundled["starry"]
+    assert starry.title == "The Starry Night" and starry.artist == "Vincent van Gogh"
+    assert starry.source == "style19.jpg"
+    assert starry.bottleneck.shape == (1, 1, 1, 100)
+
+
+def test_committed_bottleneck_is_what_the_prediction_model_computes():
+    predictor = style.create_predictor()
+    for name in ("starry", "wave"):
+        bundled = style.bundled_styles()[name]
+        picture = style.read_image(SHARED / "styles" / bundled.source)
+        assert np.allclose(predictor.bottleneck(picture), bundled.bottleneck, atol=1e-5)
+
+
+def test_unknown_style_suggests_the_closest_name():
+    with pytest.raises(CamfxError, match="unknown style 'stary'; did you mean 'starry'"):
+        style.resolve_style("stary")
+
+
+def test_picture_style_is_computed_once_then_read_from_the_cache(tmp_path):
+    picture = tmp_path / "my painting.jpg"
+    shutil.copy(SHARED / "styles" / "scream.jpg", picture)
+    first = style.resolve_style(str(picture))
+    cached = list(style.style_cache_dir().glob("*.npy"))
+    assert len(cached) == 1
+
+    def must_not_run():
+        raise AssertionError("the prediction model ran again for a cached style")
+
+    second = style.picture_style(picture, predictor_factory=must_not_run)
+    assert np.array_equal(first.bottleneck, second.bottleneck)
+    # The same picture as a bundled style gives the same bottleneck.
+    assert np.allclose(first.bottleneck, style.bundled_styles()["scream"].bottleneck, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), (b"definitely not a jpeg", "not a readable image")],
+)
+def test_bad_picture_style_is_a_user_error(tmp_path, content, message):
+    path = tmp_path / "broken.jpg"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(CamfxError, match=message):
+        style.resolve_style(str(path))
+    assert not style.style_cache_dir().exists() or not any(style.style_cache_dir().iterdir())
+
+
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_stylizer_paints_in_the_style(precision):
+    stylizer = style.create_stylizer(style.resolve_style("starry"), precision, device="cpu")
+    content = cv2.resize(cv2.imread(str(MEDIA / "yoga.jpg")), (stylizer.width, stylizer.height))
+    painted = stylizer.stylize(content)
+    assert painted.shape == content.shape and painted.dtype == np.uint8
+    assert np.abs(painted.astype(int) - content).mean() > 30  # strongly changed
+
+    # Starry Night is mostly blue: blue outweighs red far more than in the photo.
+    def blue_over_red(image):
+        return float(image[..., 0].astype(int).mean() - image[..., 2].mean())
+
+    assert blue_over_red(painted) > blue_over_red(content) + 20
+    # Different styles give different paintings of the same content.
+    other = style.create_stylizer(style.resolve_style("scream"), precision, device="cpu")
+    assert np.abs(other.stylize(content).astype(int) - painted).mean() > 20
