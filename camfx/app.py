@@ -134,6 +134,6 @@ def _open_sinks(stack: ExitStack, options: RunOptions, source: FrameSource, shap
     if options.window:
         scale = min(1.0, 1280 / width, 720 / height)
         window = stack.enter_context(
-            Window(f"camfx — {options.style}", (round(width * scale), round(height * scale)))
+            Window(f"camfx - {options.style}", (round(width * scale), round(height * scale)))
         )
     return recorder, window

@@ -102,6 +102,9 @@ class Window:
 
     def __enter__(self) -> Window:
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        # The X11 class names the app for taskbars (and lets tools find the window),
+        # whatever script or `python -m` started it.
+        os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", "camfx")
         import pygame
 
         try:

@@ -1,0 +1,140 @@
+"""The real window, on a real X server (Xvfb): it opens, shows a stylized frame, and quits on keys.
+
+Xvfb and xdotool come from Debian (`.ci/run` installs them); the screenshot is
+taken from the X server itself with FFmpeg's x11grab (through PyAV).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import MEDIA, ROOT, chroma_key_person, read_video_frames
+
+SCREEN = (1600, 900)
+
+
+@pytest.fixture(scope="module")
+def display():
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not installed: `apt-get install xvfb xdotool`")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def screenshot(display: str) -> np.ndarray:
+    with av.open(
+        display, format="x11grab", options={"video_size": f"{SCREEN[0]}x{SCREEN[1]}"}
+    ) as grab:
+        return next(grab.decode(video=0)).to_ndarray(format="bgr24")
+
+
+def start_window(display: str, picture, tmp_path):
+    env = {**os.environ, "DISPLAY": display}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "camfx", "--input", str(picture), "--style", "starry"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--classname", "camfx"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.returncode == 0, child.stderr.read() if child.poll() is not None else found
+    return child, env
+
+
+def wait_for_picture(display: str, timeout: float = 30) -> np.ndarray:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shot = screenshot(display)
+        if (shot.max(axis=-1) > 30).mean() > 0.2:  # the frame is drawn
+            return shot
+        time.sleep(0.2)
+    raise AssertionError("nothing was drawn in the window")
+
+
+@pytest.fixture(scope="module")
+def still_frame(tmp_path_factory):
+    frame = read_video_frames(MEDIA / "portrait_720.mp4", every=100)[1]
+    path = tmp_path_factory.mktemp("still") / "portrait.png"
+    cv2.imwrite(str(path), frame)
+    return path, frame
+
+
+def test_window_shows_the_stylized_frame_and_quits_on_q(display, still_frame, tmp_path):
+    path, frame = still_frame
+    child, env = start_window(display, path, tmp_path)
+    try:
+        time.sleep(1.0)
+        shot = wait_for_picture(display)
+        cv2.imwrite(str(tmp_path / "window.png"), shot)
+        # The window holds the 720x720 frame; find it on the screen.
+        ys, xs = np.nonzero(shot.max(axis=-1) > 0)
+        top, left = ys.min(), xs.min()
+        shown = shot[top : top + 720, left : left + 720]
+        assert shown.shape == frame.shape
+        person = chroma_key_person(frame).astype(np.uint8)
+        kernel = np.ones((25, 25), np.uint8)
+        inside = cv2.erode(person, kernel).astype(bool)
+        outside = cv2.erode(1 - person, kernel).astype(bool)
+        outside[:80, :420] = False  # the fps/latency overlay sits there
+        diff = np.abs(shown.astype(int) - frame).mean(axis=-1)
+        assert diff[inside].mean() < 10, "the person is shown as captured"
+        assert diff[outside].mean() > 40, "the background is shown painted"
+        # The overlay with frames per second is drawn in the top-left corner.
+        overlay = shown[10:60, 10:300]
+        assert (overlay.max(axis=-1) > 230).sum() > 50  # white text
+        subprocess.run(["xdotool", "key", "q"], env=env, check=True)
+        assert child.wait(timeout=20) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def test_escape_also_quits_cleanly(display, still_frame, tmp_path):
+    path, _ = still_frame
+    child, env = start_window(display, path, tmp_path)
+    try:
+        wait_for_picture(display)
+        subprocess.run(["xdotool", "key", "Escape"], env=env, check=True)
+        assert child.wait(timeout=20) == 0
+        assert "Traceback" not in child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
