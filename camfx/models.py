@@ -19,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from camfx.errors import CamfxError
+from camfx.runtime import Device, TFLiteModel, load_model
 
 log = logging.getLogger(__name__)
 
@@ -131,17 +132,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def load(name: str, threads: int = 2, device: Device = "auto") -> TFLiteModel:
+    """Load an installed model by name, checked against the tensors it must have."""
+    return _load_checked(spec(name), require(name), threads, device)
+
+
 def check_signature(model: ModelSpec, path: Path) -> None:
     """Raise CamfxError unless the file loads and has the model's tensor shapes."""
-    from camfx.runtime import load_model  # the runtime is only needed for this check
+    _load_checked(model, path, threads=1, device="cpu")
 
+
+def _load_checked(model: ModelSpec, path: Path, threads: int, device: Device) -> TFLiteModel:
     try:
-        loaded = load_model(path, threads=1, device="cpu")
+        loaded = load_model(path, threads=threads, device=device)
     except CamfxError:
         raise
     except Exception as exc:  # the runtimes raise ValueError/RuntimeError for bad files
         raise CamfxError(
-            f"{path} is not a valid TFLite model ({exc}); "
+            f"{path} is not a valid TFLite model ({str(exc).strip().splitlines()[0]}); "
             f"delete it and run `camfx models fetch` to get {model.filename} again"
         ) from None
     found_in = tuple(tuple(t.shape) for t in loaded.inputs)
@@ -152,6 +160,7 @@ def check_signature(model: ModelSpec, path: Path) -> None:
             f"{model.input_shapes} -> {model.output_shapes}; "
             f"run `camfx models fetch` to get the right {model.filename}"
         )
+    return loaded
 
 
 def verify(model: ModelSpec, path: Path) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from camfx import models
 from camfx.errors import CamfxError
-from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.runtime import Device, TFLiteModel
 
 Fit = Literal["letterbox", "squash"]
 
@@ -103,5 +103,5 @@ def create_segmenter(
         raise CamfxError(
             f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}"
         ) from None
-    model = load_model(models.require(model_name), threads=threads, device=device)
+    model = models.load(model_name, threads=threads, device=device)
     return segmenter_class(model, fit=fit)

@@ -22,7 +22,7 @@ import platformdirs
 
 from camfx import models
 from camfx.errors import CamfxError
-from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.runtime import Device, TFLiteModel
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def resolve_style(spec: str) -> Style:
 
 
 def create_predictor(threads: int = 2, device: Device = "cpu") -> StylePredictor:
-    return StylePredictor(load_model(models.require("style-predict"), threads, device))
+    return StylePredictor(models.load("style-predict", threads, device))
 
 
 class Stylizer:
@@ -188,4 +188,4 @@ def create_stylizer(
         raise CamfxError(
             f"unknown style model '{precision}'; use one of {', '.join(TRANSFER_MODELS)}"
         ) from None
-    return Stylizer(load_model(models.require(model_name), threads, device), style)
+    return Stylizer(models.load(model_name, threads, device), style)

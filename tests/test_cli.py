@@ -13,7 +13,15 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import MEDIA, ROOT, SHARED, chroma_key_person, read_video_frames, run_camfx
+from tests.conftest import (
+    MEDIA,
+    MODELS_DIR,
+    ROOT,
+    SHARED,
+    chroma_key_person,
+    read_video_frames,
+    run_camfx,
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +186,30 @@ def test_interrupted_recording_is_still_a_playable_file(tmp_path, sig):
     assert child.returncode == (130 if sig == signal.SIGINT else 143), stderr
     frames = read_video_frames(out)
     assert 0 < len(frames) < 270
+
+
+def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
+    mirror = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, mirror)
+    # A real model in the wrong place: the style predictor where DeepLab should be.
+    shutil.copy(
+        mirror / "style_predict_quantized_256.tflite", mirror / "deeplabv3_257_mv_gpu.tflite"
+    )
+    result = run_camfx(
+        "--input",
+        str(MEDIA / "yoga.jpg"),
+        "--no-window",
+        env={"CAMFX_MODELS": str(mirror)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert "deeplabv3_257_mv_gpu.tflite has tensors" in last and "camfx models fetch" in last
+
+
+def test_a_camera_that_cannot_be_opened_is_a_clear_error():
+    # There is no camera on this machine: camera 0 is what a user without one gets.
+    result = run_camfx("--input", "0", "--no-window", timeout=60)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("camfx: error: camera 0 could not be opened")
