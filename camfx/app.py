@@ -6,15 +6,18 @@ import logging
 import time
 from collections import deque
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 from tqdm import tqdm
 
 from camfx.capture import FrameSource, open_source
 from camfx.pipeline import OutputFrame, Pipeline, StyleEffect
+from camfx.refine import MaskSettings
 from camfx.runtime import Device
-from camfx.segmentation import create_segmenter
+from camfx.segmentation import Fit, create_segmenter
 from camfx.style import create_stylizer, resolve_style
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,9 @@ class RunOptions:
     input: str = "0"
     style: str = "starry"
     segmenter: str = "deeplab"
+    fit: Fit | None = None  # None: the segmenter's measured default
+    mask: MaskSettings = field(default_factory=MaskSettings)
+    matte: Path | None = None  # also write the person mask as a grayscale video
     style_model: str = "fp16"
     device: Device = "auto"
     threads: int = 2
@@ -42,9 +48,9 @@ def build_effect(options: RunOptions) -> StyleEffect:
     style = resolve_style(options.style)
     # Segmentation is cheap next to style transfer, so it gets one thread and the
     # transfer network the rest.
-    segmenter = create_segmenter(options.segmenter, threads=1, device=options.device)
+    segmenter = create_segmenter(options.segmenter, 1, options.device, options.fit)
     stylizer = create_stylizer(style, options.style_model, options.threads, options.device)
-    return StyleEffect(segmenter, stylizer)
+    return StyleEffect(segmenter, stylizer, options.mask)
 
 
 def open_input(options: RunOptions) -> FrameSource:
@@ -90,8 +96,7 @@ def run(options: RunOptions) -> int:
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
         sample = None
-        recorder = None
-        window = None
+        recorder = matte = window = None
         pipeline = stack.enter_context(Pipeline(source, effect))
         progress = None
         if not pipeline.live and options.progress:
@@ -106,10 +111,13 @@ def run(options: RunOptions) -> int:
                 continue
             if sample is None:
                 sample = out.image
-                recorder, window = _open_sinks(stack, options, source, sample.shape)
+                recorder, matte, window = _open_sinks(stack, options, source, sample.shape)
             meter.tick()
+            timestamp = out.captured_at if pipeline.live else None
             if recorder is not None:
-                recorder.write(out.image, None if not pipeline.live else out.captured_at)
+                recorder.write(out.image, timestamp)
+            if matte is not None:
+                matte.write(mask_as_picture(out.mask), timestamp)
             if window is not None and not window.show(
                 out.image, overlay_lines(pipeline, meter, out)
             ):
@@ -127,13 +135,20 @@ def _open_sinks(stack: ExitStack, options: RunOptions, source: FrameSource, shap
     from camfx.outputs import VideoRecorder, Window  # device I/O stays out of the core
 
     height, width = shape[:2]
-    recorder = None
+    recorder = matte = window = None
     if options.record is not None:
         recorder = stack.enter_context(VideoRecorder(options.record, (width, height), source.fps))
-    window = None
+    if options.matte is not None:
+        matte = stack.enter_context(VideoRecorder(options.matte, (width, height), source.fps))
     if options.window:
         scale = min(1.0, 1280 / width, 720 / height)
         window = stack.enter_context(
             Window(f"camfx - {options.style}", (round(width * scale), round(height * scale)))
         )
-    return recorder, window
+    return recorder, matte, window
+
+
+def mask_as_picture(mask) -> np.ndarray:
+    """A float mask as an 8-bit grey picture (BGR, as the recorder takes)."""
+    grey = cv2.convertScaleAbs(mask, alpha=255.0)
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)

@@ -10,8 +10,11 @@ import threading
 from pathlib import Path
 
 from camfx import __version__
+from camfx.app import RunOptions, run
 from camfx.errors import CamfxError
+from camfx.refine import MaskSettings
 from camfx.runtime import DEVICES
+from camfx.segmentation import FITS, SEGMENTERS
 
 log = logging.getLogger("camfx")
 
@@ -35,7 +38,62 @@ def run_parser() -> argparse.ArgumentParser:
         default="starry",
         help="a bundled style name (see `camfx styles`) or any picture file",
     )
-    p.add_argument("--segmenter", default="deeplab", help="person segmenter (default: deeplab)")
+    p.add_argument(
+        "--segmenter",
+        default="deeplab",
+        choices=list(SEGMENTERS),
+        help="person segmenter (default: deeplab; selfie models are sharper and faster)",
+    )
+    p.add_argument(
+        "--fit",
+        choices=FITS,
+        help="how a frame is fitted into the segmenter's input "
+        "(default: tile for deeplab, squash for the selfie models)",
+    )
+    mask = p.add_argument_group("person mask (see README: Segmentation)")
+    defaults = MaskSettings()
+    mask.add_argument(
+        "--mask-threshold",
+        type=float,
+        default=defaults.threshold,
+        help="person probability at the middle of the edge (default %(default)s)",
+    )
+    mask.add_argument(
+        "--mask-softness",
+        type=float,
+        default=defaults.softness,
+        help="width of the soft edge in probability, 0 = hard (default %(default)s)",
+    )
+    mask.add_argument(
+        "--mask-grow",
+        type=int,
+        default=defaults.grow,
+        help="grow (or with a negative number shrink) the mask, pixels",
+    )
+    mask.add_argument(
+        "--mask-smoothing",
+        type=float,
+        default=defaults.smoothing,
+        help="temporal smoothing of a still mask, 0 (off) to 0.95 (default %(default)s)",
+    )
+    mask.add_argument(
+        "--mask-min-blob",
+        type=float,
+        default=defaults.min_blob,
+        help="remove stray blobs smaller than this fraction of the frame",
+    )
+    mask.add_argument(
+        "--no-guided-filter",
+        dest="guided",
+        action="store_false",
+        help="don't snap the mask's edge to the picture's edges",
+    )
+    p.add_argument(
+        "--matte",
+        type=Path,
+        metavar="OUT.mp4",
+        help="also write the person mask as a grayscale video, frame for frame",
+    )
     p.add_argument(
         "--style-model",
         default="fp16",
@@ -71,6 +129,23 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
     return p
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    values = vars(args).copy()
+    values.pop("verbose")
+    try:
+        values["mask"] = MaskSettings(
+            threshold=values.pop("mask_threshold"),
+            softness=values.pop("mask_softness"),
+            grow=values.pop("mask_grow"),
+            smoothing=values.pop("mask_smoothing"),
+            min_blob=values.pop("mask_min_blob"),
+            guided=values.pop("guided"),
+        )
+    except ValueError as exc:
+        raise CamfxError(str(exc)) from None
+    return RunOptions(**values)
 
 
 def helper_parser() -> argparse.ArgumentParser:
@@ -151,9 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         args = run_parser().parse_args(argv)
         setup_logging(args.verbose)
-        from camfx.app import RunOptions, run
-
-        options = RunOptions(**{k: v for k, v in vars(args).items() if k != "verbose"})
+        options = run_options(args)
         run(options)
         return 0
     except CamfxError as exc:

@@ -27,7 +27,7 @@ def composite(
 
 
 def remove_person(image: np.ndarray, mask: np.ndarray, grow: int = 7) -> np.ndarray:
-    """The picture with the person filled in from their surroundings.
+    """The picture with the person filled in from their surroundings (no memory of the past).
 
     Stylizing a frame that still holds the person paints a textured outline of
     them into the background, which shows as an aura around them once the real
@@ -35,20 +35,48 @@ def remove_person(image: np.ndarray, mask: np.ndarray, grow: int = 7) -> np.ndar
     smoothly from the surrounding background first leaves nothing to paint.
     Works at whatever size it is given; callers pass the small style-sized image.
     """
-    person = (mask > 0.5).astype(np.uint8)
-    if grow > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        person = cv2.dilate(person, kernel)
-    known = (1 - person).astype(np.float32)
-    if known.min() == 1.0:
-        return image
-    if known.max() == 0.0:
-        return image  # nothing of the background is visible: nothing to fill from
-    filled = _push_pull_fill(image.astype(np.float32), known)
-    out = image.copy()
-    holes = person.astype(bool)
-    out[holes] = np.clip(filled[holes], 0, 255).astype(np.uint8)
-    return out
+    return CleanPlate(grow).update(image, mask)
+
+
+class CleanPlate:
+    """The background without the person, remembered across frames.
+
+    Wherever the person has moved away, the plate holds what was last seen
+    there; what has never been seen is filled smoothly from its surroundings.
+    Feed it every frame (small, e.g. style-sized) with its mask, from one thread.
+    """
+
+    def __init__(self, grow: int = 7) -> None:
+        self.grow = grow
+        self._plate: np.ndarray | None = None
+        self._seen: np.ndarray | None = None  # bool: background seen here at least once
+
+    def update(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Remember the visible background; return the frame with the person taken out."""
+        person = self._grown_person(mask)
+        visible = ~person
+        if self._plate is None or self._plate.shape != image.shape:
+            self._plate, self._seen = image.copy(), visible.copy()
+        else:
+            self._plate[visible] = image[visible]
+            self._seen |= visible
+        if self._seen.all():
+            return self._plate.copy()
+        if not self._seen.any():
+            return image.copy()  # nothing of the background seen yet: nothing to fill from
+        filled = _push_pull_fill(self._plate.astype(np.float32), self._seen.astype(np.float32))
+        out = self._plate.copy()
+        unseen = ~self._seen
+        out[unseen] = np.clip(filled[unseen], 0, 255).astype(np.uint8)
+        return out
+
+    def _grown_person(self, mask: np.ndarray) -> np.ndarray:
+        person = (mask > 0.5).astype(np.uint8)
+        if self.grow > 0:
+            size = 2 * self.grow + 1
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+            person = cv2.dilate(person, kernel)
+        return person.astype(bool)
 
 
 def _push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:

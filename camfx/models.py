@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 MODELS_ENV = "CAMFX_MODELS"
 _TF_MODELS = "https://storage.googleapis.com/download.tensorflow.org/models/tflite"
+# The MediaPipe selfie models as MediaPipe's own build fetches them (these
+# generations are the files shipped in the mediapipe 0.10.21 wheel).
+_MEDIAPIPE = "https://storage.googleapis.com/mediapipe-assets"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,24 @@ MODELS: dict[str, ModelSpec] = {
             input_shapes=((1, 257, 257, 3),),
             output_shapes=((1, 257, 257, 21),),
             description="DeepLab v3 MobileNetV2 person segmenter (PASCAL VOC, person = 15)",
+        ),
+        ModelSpec(
+            name="selfie",
+            filename="selfie_segmentation.tflite",
+            url=f"{_MEDIAPIPE}/selfie_segmentation.tflite?generation=1683332563830600",
+            sha256="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+            input_shapes=((1, 256, 256, 3),),
+            output_shapes=((1, 256, 256, 1),),
+            description="MediaPipe selfie segmentation, general (256x256)",
+        ),
+        ModelSpec(
+            name="selfie-landscape",
+            filename="selfie_segmentation_landscape.tflite",
+            url=f"{_MEDIAPIPE}/selfie_segmentation_landscape.tflite?generation=1683332561312022",
+            sha256="a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd",
+            input_shapes=((1, 144, 256, 3),),
+            output_shapes=((1, 144, 256, 1),),
+            description="MediaPipe selfie segmentation, landscape (144x256, faster)",
         ),
         ModelSpec(
             name="style-predict",

@@ -27,7 +27,8 @@ import cv2
 import numpy as np
 
 from camfx.capture import Frame, FrameSource
-from camfx.compositing import composite, remove_person
+from camfx.compositing import CleanPlate, composite
+from camfx.refine import MaskRefiner, MaskSettings
 from camfx.segmentation import Segmenter
 from camfx.style import Stylizer
 
@@ -56,21 +57,30 @@ class OutputFrame:
 
 
 class StyleEffect:
-    """The per-frame work, with no threads: what the pipeline (and the naive baseline) call."""
+    """The per-frame work, with no threads: what the pipeline (and the naive baseline) call.
 
-    def __init__(self, segmenter: Segmenter, stylizer: Stylizer) -> None:
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate):
+    ``segment`` must be called from one thread in frame order, and so must
+    ``background``.
+    """
+
+    def __init__(
+        self, segmenter: Segmenter, stylizer: Stylizer, mask_settings: MaskSettings | None = None
+    ) -> None:
         self.segmenter = segmenter
         self.stylizer = stylizer
+        self.refiner = MaskRefiner(mask_settings)
+        self.plate = CleanPlate()
 
     def segment(self, image: np.ndarray) -> np.ndarray:
-        return self.segmenter.segment(image)
+        return self.refiner.refine(image, self.segmenter.probability_map(image))
 
     def background(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The frame without the person, painted in the style, at the frame's size."""
         size = (self.stylizer.width, self.stylizer.height)
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
-        painted = self.stylizer.stylize(remove_person(small, small_mask))
+        painted = self.stylizer.stylize(self.plate.update(small, small_mask))
         return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
 
     def composite(self, image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from camfx.compositing import composite, remove_person
+from camfx.compositing import CleanPlate, composite, remove_person
 
 
 def test_composite_keeps_the_person_and_replaces_the_background():
@@ -44,5 +44,27 @@ def test_remove_person_fills_from_the_surroundings():
 
 def test_remove_person_with_no_person_or_no_background_returns_the_image():
     image = np.full((32, 32, 3), 7, np.uint8)
-    assert remove_person(image, np.zeros((32, 32), np.float32)) is image
-    assert remove_person(image, np.ones((32, 32), np.float32)) is image
+    assert np.array_equal(remove_person(image, np.zeros((32, 32), np.float32)), image)
+    assert np.array_equal(remove_person(image, np.ones((32, 32), np.float32)), image)
+
+
+def test_clean_plate_remembers_the_background_behind_a_moving_person():
+    scene = np.zeros((60, 90, 3), np.uint8)
+    scene[:, :, 2] = np.linspace(0, 255, 90, dtype=np.uint8)[None, :]  # a red ramp
+    scene[20:40, 30:60] = (255, 255, 0)  # a detail the person will hide later
+    plate = CleanPlate(grow=2)
+
+    def frame_with_person_at(x0):
+        frame, mask = scene.copy(), np.zeros((60, 90), np.float32)
+        frame[10:60, x0 : x0 + 25] = (0, 255, 0)
+        mask[10:60, x0 : x0 + 25] = 1.0
+        return frame, mask
+
+    plate.update(*frame_with_person_at(0))  # person on the left: the middle is seen
+    cleaned = plate.update(*frame_with_person_at(35))  # now they stand in front of the detail
+    # The hidden detail comes back exactly from the earlier frame, not a blur.
+    assert np.array_equal(cleaned[22:38, 38:52], scene[22:38, 38:52])
+    assert not (cleaned == (0, 255, 0)).all(axis=-1).any()
+    # A fresh plate can only blur the hole: the detail is lost there.
+    blurred = remove_person(*frame_with_person_at(35))
+    assert np.abs(blurred[22:38, 38:52].astype(int) - scene[22:38, 38:52]).mean() > 30

@@ -100,7 +100,7 @@ def test_leaving_early_stops_and_joins_every_thread(effect):
 
 
 class BrokenSegmenter:
-    def segment(self, image):
+    def probability_map(self, image):
         raise RuntimeError("segmenter exploded")
 
 

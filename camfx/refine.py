@@ -1,0 +1,158 @@
+"""From a segmenter's low-resolution person probability to the mask that is composited.
+
+Steps, each a setting of :class:`MaskSettings` (cheap ones at the model's
+resolution, the rest at the frame's):
+
+1. removal of small stray blobs — keeps every person-sized region;
+2. threshold and softness of the edge;
+3. temporal smoothing — steadies a still person, follows a moving one;
+4. an edge refinement guided by the frame itself (a fast guided filter), so
+   hair and shoulders follow the picture rather than the model's grid;
+5. grow or shrink by a number of pixels, and scaling to the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MaskSettings:
+    threshold: float = 0.5  # probability at the middle of the edge
+    softness: float = 0.5  # width of the edge ramp, in probability (0: a hard edge)
+    grow: int = 0  # pixels at the frame's size; negative shrinks
+    smoothing: float = 0.7  # temporal smoothing of a still mask, 0 (off) to <1
+    guided: bool = True  # refine the edge with a guided filter on the frame
+    guided_radius: int = 12  # pixels at the frame's size
+    guided_eps: float = 0.01  # lower follows image edges more closely
+    min_blob: float = 0.003  # drop blobs smaller than this fraction of the frame (0: off)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ValueError("mask smoothing must be in [0, 1)")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("mask threshold must be between 0 and 1")
+        if self.softness < 0.0:
+            raise ValueError("mask softness must be >= 0")
+
+
+RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0)
+"""No refinement: the model's probability, only upscaled."""
+
+_MOTION = 0.3  # a change of mask value this large counts as motion, not noise
+_WORK_SCALE = 2  # refinement runs at 1/2 of the frame's width and height
+
+
+class MaskRefiner:
+    """Turns successive probability maps into masks. Keeps state: one per video stream."""
+
+    def __init__(self, settings: MaskSettings | None = None) -> None:
+        self.settings = settings or MaskSettings()
+        self._previous: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._previous = None
+
+    def refine(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """A float32 mask in [0, 1] of the frame's size."""
+        s = self.settings
+        prob = probability
+        if s.min_blob > 0:
+            prob = remove_small_blobs(prob, s.threshold, s.min_blob)
+        mask = edge_ramp(prob, s.threshold, s.softness)
+        # The guided filter and the temporal smoothing work at half the frame's
+        # size: fine enough for hair, a quarter of the pixels, and the guide's
+        # camera noise is averaged down (it would otherwise flicker the edges).
+        frame_h, frame_w = frame_bgr.shape[:2]
+        work = (max(1, frame_w // _WORK_SCALE), max(1, frame_h // _WORK_SCALE))
+        mask = cv2.resize(mask, work, interpolation=cv2.INTER_LINEAR)
+        if s.guided:
+            guide = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_AREA)
+            mask = guided_filter(guide, mask, max(1, s.guided_radius // _WORK_SCALE), s.guided_eps)
+        if s.smoothing > 0:
+            mask = self._smooth_in_time(mask)
+        if s.grow:
+            mask = grow_mask(mask, round(s.grow / _WORK_SCALE) or (1 if s.grow > 0 else -1))
+        return cv2.resize(mask, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
+
+    def _smooth_in_time(self, mask: np.ndarray) -> np.ndarray:
+        previous = self._previous
+        if previous is None or previous.shape != mask.shape:
+            self._previous = mask.copy()
+            return mask
+        # Small changes are noise: blend them in slowly. Large ones are motion:
+        # follow at once, so a moving person does not leave a smear.
+        change = cv2.absdiff(mask, previous)
+        still_rate = 1.0 - self.settings.smoothing
+        rate = cv2.min(change * ((1.0 - still_rate) / _MOTION) + still_rate, 1.0)
+        smoothed = previous + rate * (mask - previous)
+        self._previous = smoothed
+        return smoothed
+
+
+def edge_ramp(prob: np.ndarray, threshold: float, softness: float) -> np.ndarray:
+    """Map probability to mask: 0 below the edge, 1 above, a linear ramp `softness` wide."""
+    if softness <= 0:
+        return (prob > threshold).astype(np.float32)
+    ramp = (prob - threshold) * (1.0 / softness) + 0.5
+    return np.clip(ramp, 0.0, 1.0).astype(np.float32)
+
+
+def remove_small_blobs(prob: np.ndarray, threshold: float, min_fraction: float) -> np.ndarray:
+    """Zero the probability in person regions smaller than `min_fraction` of the map."""
+    person = (prob > threshold).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
+    if count <= 2:  # at most one region: it is the person, however small
+        return prob
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    largest = 1 + int(np.argmax(areas))
+    limit = min_fraction * prob.size
+    small = [i for i in range(1, count) if areas[i - 1] < limit and i != largest]
+    if not small:
+        return prob
+    # Also clear the blob's soft rim: dilate the blobs a little before zeroing.
+    stray = np.isin(labels, small).astype(np.uint8)
+    stray = cv2.dilate(stray, np.ones((3, 3), np.uint8))
+    return np.where(stray.astype(bool), 0.0, prob).astype(np.float32)
+
+
+def guided_filter(
+    frame_bgr: np.ndarray, mask: np.ndarray, radius: int, eps: float, subsample: int = 2
+) -> np.ndarray:
+    """Fast guided filter (He & Sun 2015) with the frame's luminance as the guide.
+
+    The local linear model mask ~ a * image + b is fitted on a subsampled grid
+    and applied at full resolution: edges of the mask snap to edges in the
+    picture at a fraction of the cost of the full-resolution filter.
+    """
+    h, w = mask.shape
+    gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    guide = gray.astype(np.float32) * (1.0 / 255.0)
+    small = (max(1, w // subsample), max(1, h // subsample))
+    guide_s = cv2.resize(guide, small, interpolation=cv2.INTER_AREA)
+    mask_s = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
+    box = (2 * max(1, radius // subsample) + 1,) * 2
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, box, borderType=cv2.BORDER_REFLECT)
+
+    mean_i, mean_p = mean(guide_s), mean(mask_s)
+    cov_ip = mean(guide_s * mask_s) - mean_i * mean_p
+    var_i = mean(guide_s * guide_s) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    a_full = cv2.resize(mean(a), (w, h), interpolation=cv2.INTER_LINEAR)
+    b_full = cv2.resize(mean(b), (w, h), interpolation=cv2.INTER_LINEAR)
+    refined = cv2.multiply(a_full, guide)
+    cv2.add(refined, b_full, dst=refined)
+    return np.clip(refined, 0.0, 1.0, out=refined)
+
+
+def grow_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Grow (positive) or shrink (negative) a soft mask by a number of pixels."""
+    size = 2 * abs(pixels) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.dilate(mask, kernel) if pixels > 0 else cv2.erode(mask, kernel)
