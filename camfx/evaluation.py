@@ -196,3 +196,20 @@ def evaluate(
 def frames_of(clips: list[Clip]) -> Iterator[ClipFrame]:
     for clip in clips:
         yield from clip.frames
+
+
+def ghost_ratio(
+    painted: np.ndarray, reference: np.ndarray, person: np.ndarray, band: int = 12, far: int = 40
+) -> float:
+    """How much more a painted background departs from the true one near the person.
+
+    `reference` is the same style applied to the true background with nobody in
+    it. A ratio near 1 means the person left no trace; an aura of their outline
+    makes the band just outside them differ more than the background further away.
+    Distances are in pixels of the pictures given (style size, e.g. 384).
+    """
+    distance = cv2.distanceTransform((~person).astype(np.uint8), cv2.DIST_L2, 5)
+    diff = cv2.absdiff(painted, reference).mean(axis=-1)
+    near = (distance > 0) & (distance <= band)
+    away = distance > far
+    return float(diff[near].mean() / max(diff[away].mean(), 1e-6))

@@ -12,15 +12,17 @@ mean IoU, boundary F-score (3 px), flicker on the still stretch, and ms per fram
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from camfx.evaluation import build_clips, evaluate
+from camfx.compositing import CleanPlate, composite, remove_person
+from camfx.evaluation import build_clips, evaluate, ghost_ratio
 from camfx.refine import RAW, MaskRefiner, MaskSettings
 from camfx.segmentation import FITS, SEGMENTERS, create_segmenter
+from camfx.style import create_stylizer, resolve_style
 
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
 DEFAULT = MaskSettings()
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--segmenters", nargs="+", default=list(SEGMENTERS))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-fits", action="store_true", help="don't compare the fits")
+    parser.add_argument("--pictures", type=Path, help="write comparison pictures to this folder")
     args = parser.parse_args()
 
     pictures = {n: cv2.imread(str(args.shared / "styles" / f)) for n, f in BACKGROUNDS.items()}
@@ -82,13 +85,81 @@ def main() -> None:
                 )
         print()
 
-    print("Mask settings (squash):\n")
+    print("Mask settings (each segmenter's default fit):\n")
     print(header)
     for name in args.segmenters:
         segmenter = create_segmenter(name, threads=args.threads, device="cpu")
         for label, settings in SETTINGS.items():
             scores = evaluate(clips, masker_factory(segmenter, settings))
             print(row(f"{name}, {label}", scores), flush=True)
+
+    print("\nGhost of the person in the painted background (band 0-12 px outside the person")
+    print("against > 40 px away, at the style's 384x384; 1.0 = no trace):\n")
+    clip = next(c for c in clips if c.background is not None)
+    ghost = measure_ghost(clip, create_segmenter("selfie", device="cpu"))
+    print("| background painted from | ghost ratio |\n|---|---|")
+    for label, ratio in ghost.ratios.items():
+        print(f"| {label} | {ratio:.2f} |")
+    if args.pictures:
+        args.pictures.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(args.pictures / "ghost.png"), ghost.picture)
+        cv2.imwrite(str(args.pictures / "segmenters.png"), segmenter_picture(clips))
+        print(f"\npictures written to {args.pictures}")
+
+
+@dataclass
+class Ghost:
+    ratios: dict[str, float]
+    picture: np.ndarray  # the whole frame painted vs the clean plate, composited, side by side
+
+
+def measure_ghost(clip, segmenter) -> Ghost:
+    stylizer = create_stylizer(resolve_style("starry"), device="cpu")
+    size = (stylizer.width, stylizer.height)
+    refiner, plate = MaskRefiner(), CleanPlate()
+    reference = stylizer.stylize(cv2.resize(clip.background, size, interpolation=cv2.INTER_AREA))
+    ratios: dict[str, list[float]] = {
+        "the whole frame (naive)": [],
+        "the frame, person removed": [],
+        "the clean plate (camfx)": [],
+    }
+    for frame in clip.frames:
+        mask = refiner.refine(frame.image, segmenter.probability_map(frame.image))
+        small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        person = cv2.resize(frame.truth.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        painted = {
+            "the whole frame (naive)": stylizer.stylize(small),
+            "the frame, person removed": stylizer.stylize(remove_person(small, small_mask)),
+            "the clean plate (camfx)": stylizer.stylize(plate.update(small, small_mask)),
+        }
+        for label, picture in painted.items():
+            ratios[label].append(ghost_ratio(picture, reference, person.astype(bool)))
+    full = (clip.frames[-1].image.shape[1], clip.frames[-1].image.shape[0])
+    shown = [
+        composite(clip.frames[-1].image, cv2.resize(painted[k], full), mask)
+        for k in ("the whole frame (naive)", "the clean plate (camfx)")
+    ]
+    picture = cv2.resize(np.hstack(shown), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return Ghost({k: float(np.mean(v)) for k, v in ratios.items()}, picture)
+
+
+def segmenter_picture(clips) -> np.ndarray:
+    """Frame, mask and result for each segmenter on one frame of the moving clip."""
+    frame = next(c for c in clips if c.name == "moving").frames[-1].image
+    stylizer = create_stylizer(resolve_style("starry"), device="cpu")
+    rows = []
+    for name in SEGMENTERS:
+        segmenter = create_segmenter(name, device="cpu")
+        mask = MaskRefiner().refine(frame, segmenter.probability_map(frame))
+        small = (stylizer.width, stylizer.height)
+        plate = CleanPlate().update(cv2.resize(frame, small), cv2.resize(mask, small))
+        result = composite(frame, cv2.resize(stylizer.stylize(plate), frame.shape[1::-1]), mask)
+        grey = cv2.cvtColor(cv2.convertScaleAbs(mask, alpha=255), cv2.COLOR_GRAY2BGR)
+        row = np.hstack([frame, grey, result])
+        cv2.putText(row, name, (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 3)
+        rows.append(cv2.resize(row, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA))
+    return np.vstack(rows)
 
 
 if __name__ == "__main__":

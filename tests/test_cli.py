@@ -213,3 +213,28 @@ def test_a_camera_that_cannot_be_opened_is_a_clear_error():
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("camfx: error: camera 0 could not be opened")
+
+
+def test_matte_is_the_person_mask_frame_for_frame(tmp_path, portrait_video):
+    matte = tmp_path / "matte.mp4"
+    result = run_camfx(
+        "--input",
+        str(portrait_video),
+        "--segmenter",
+        "selfie",
+        "--no-window",
+        "--matte",
+        str(matte),
+        "--max-frames",
+        "40",
+    )
+    assert result.returncode == 0, result.stderr
+    masks = read_video_frames(matte)
+    inputs = read_video_frames(portrait_video)[:40]
+    assert len(masks) == 40
+    for i in (0, 20, 39):
+        grey = masks[i][..., 1]
+        assert np.abs(masks[i].astype(int) - grey[..., None]).max() <= 12  # grey, not colour
+        truth = chroma_key_person(inputs[i])
+        found = grey > 127
+        assert (found & truth).sum() / (found | truth).sum() > 0.9

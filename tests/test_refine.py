@@ -1,0 +1,118 @@
+"""Mask refinement, smoothing and the clean plate, measured against chroma-keyed truth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from camfx.compositing import CleanPlate
+from camfx.evaluation import (
+    boundary_f_score,
+    build_clips,
+    flicker,
+    ghost_ratio,
+    iou,
+)
+from camfx.refine import RAW, MaskRefiner, MaskSettings, grow_mask, remove_small_blobs
+from camfx.segmentation import create_segmenter
+from camfx.style import create_stylizer, resolve_style
+from tests.conftest import MEDIA, SHARED
+
+
+@pytest.fixture(scope="module")
+def clips():
+    pictures = {"wave": cv2.imread(str(SHARED / "styles" / "style24.jpg"))}
+    return build_clips(MEDIA / "portrait_720.mp4", pictures, every=30, still_frames=12)
+
+
+def masks_for(clip, segmenter, settings):
+    refiner = MaskRefiner(settings)
+    return [refiner.refine(f.image, segmenter.probability_map(f.image)) for f in clip.frames]
+
+
+@pytest.mark.parametrize("name", ["deeplab", "selfie"])
+def test_refined_mask_follows_the_true_edge_better_than_the_raw_one(clips, name):
+    segmenter = create_segmenter(name, device="cpu")
+    wave = clips[0]
+    raw = masks_for(wave, segmenter, RAW)
+    refined = masks_for(wave, segmenter, MaskSettings())
+    truth = [f.truth for f in wave.frames]
+    raw_iou = np.mean([iou(m > 0.5, t) for m, t in zip(raw, truth, strict=True)])
+    refined_iou = np.mean([iou(m > 0.5, t) for m, t in zip(refined, truth, strict=True)])
+    raw_f = np.mean([boundary_f_score(m > 0.5, t) for m, t in zip(raw, truth, strict=True)])
+    refined_f = np.mean([boundary_f_score(m > 0.5, t) for m, t in zip(refined, truth, strict=True)])
+    assert refined_iou >= raw_iou
+    assert refined_f > raw_f + 0.005
+
+
+def test_selfie_models_find_the_person_over_other_backgrounds(clips):
+    for name in ("selfie", "selfie-landscape"):
+        segmenter = create_segmenter(name, device="cpu")
+        for clip in clips[:2]:  # a still painting and a panning one
+            masks = masks_for(clip, segmenter, MaskSettings())
+            scores = [iou(m > 0.5, f.truth) for m, f in zip(masks, clip.frames, strict=True)]
+            assert np.mean(scores) > 0.92, (name, clip.name)  # eval: 0.94-0.98 per clip
+
+
+@pytest.mark.parametrize("name", ["deeplab", "selfie"])
+def test_smoothing_steadies_a_still_person(clips, name):
+    still = next(c for c in clips if c.still)
+    segmenter = create_segmenter(name, device="cpu")
+    smoothed = flicker(masks_for(still, segmenter, MaskSettings()))
+    unsmoothed = flicker(masks_for(still, segmenter, replace(MaskSettings(), smoothing=0.0)))
+    assert smoothed < 0.5 * unsmoothed
+
+
+def test_smoothing_does_not_smear_a_moving_person():
+    """A person who jumps sideways: the smoothed mask is at the new place at once."""
+    frame = np.full((72, 128, 3), 128, np.uint8)
+    left = np.zeros((72, 128), np.float32)
+    left[10:70, 10:40] = 1.0
+    right = np.roll(left, 70, axis=1)
+    refiner = MaskRefiner(replace(MaskSettings(), guided=False, min_blob=0.0))
+    for _ in range(5):
+        refiner.refine(frame, left)
+    moved = refiner.refine(frame, right)
+    assert moved[40, 95] > 0.9 and moved[40, 25] < 0.1
+
+
+def test_small_stray_blobs_go_and_every_person_sized_region_stays():
+    prob = np.zeros((100, 200), np.float32)
+    prob[20:90, 10:60] = 0.9  # a person
+    prob[30:90, 120:170] = 0.8  # another person
+    prob[5:8, 100:103] = 0.95  # a speck
+    cleaned = remove_small_blobs(prob, 0.5, 0.003)
+    assert cleaned[6, 101] == 0.0
+    assert cleaned[50, 30] == pytest.approx(0.9) and cleaned[50, 140] == pytest.approx(0.8)
+    lone = np.zeros((100, 200), np.float32)
+    lone[5:8, 100:103] = 0.95  # a single small region is somebody far away: kept
+    assert np.array_equal(remove_small_blobs(lone, 0.5, 0.003), lone)
+
+
+def test_grow_and_shrink_move_the_edge_by_the_asked_pixels():
+    mask = np.zeros((100, 100), np.float32)
+    mask[30:70, 30:70] = 1.0
+    assert (grow_mask(mask, 5) > 0.5).sum() > (mask > 0.5).sum()
+    assert (grow_mask(mask, -5) > 0.5).sum() == 30 * 30
+
+
+def test_clean_plate_leaves_less_of_the_person_in_the_painting_than_the_whole_frame(clips):
+    wave = clips[0]
+    segmenter = create_segmenter("selfie", device="cpu")
+    stylizer = create_stylizer(resolve_style("starry"), device="cpu")
+    size = (stylizer.width, stylizer.height)
+    reference = stylizer.stylize(cv2.resize(wave.background, size, interpolation=cv2.INTER_AREA))
+    plate, refiner = CleanPlate(), MaskRefiner()
+    naive, cleaned = [], []
+    for frame in wave.frames:
+        mask = refiner.refine(frame.image, segmenter.probability_map(frame.image))
+        small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        person = cv2.resize(frame.truth.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        naive.append(ghost_ratio(stylizer.stylize(small), reference, person.astype(bool)))
+        plated = stylizer.stylize(plate.update(small, small_mask))
+        cleaned.append(ghost_ratio(plated, reference, person.astype(bool)))
+    assert np.mean(cleaned) < np.mean(naive) - 0.3
