@@ -120,11 +120,16 @@ def format_table(results: list[BenchResult], baseline: BenchResult) -> str:
     return "\n".join(rows)
 
 
-def run_bench(path: str | None, seconds: float, size: tuple[int, int]) -> list[BenchResult]:
+def run_bench(
+    path: str | None, seconds: float, size: tuple[int, int], segmenter: str = "deeplab"
+) -> list[BenchResult]:
     if not path:
         raise CamfxError("give a video to measure with: camfx bench --input VIDEO.mp4")
-    effect = build_effect(RunOptions(input=path, device="cpu"))
-    print(f"camfx bench: {path} scaled to {size[0]}x{size[1]}, {seconds:.0f} s per run")
+    effect = build_effect(RunOptions(input=path, device="cpu", segmenter=segmenter))
+    print(
+        f"camfx bench: {path} scaled to {size[0]}x{size[1]}, {seconds:.0f} s per run, "
+        f"segmenter {segmenter}"
+    )
     naive = run_naive(effect, path, size, seconds)
     live = run_pipeline(effect, path, size, seconds, live=True)
     render = run_pipeline(effect, path, size, seconds, live=False)

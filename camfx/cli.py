@@ -168,6 +168,7 @@ def helper_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=10.0, help="length of each live run")
     bench.add_argument("--width", type=int, default=1280)
     bench.add_argument("--height", type=int, default=720)
+    bench.add_argument("--segmenter", default="deeplab", choices=list(SEGMENTERS))
     return p
 
 
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 from camfx.bench import run_bench
 
-                run_bench(args.input, args.seconds, (args.width, args.height))
+                run_bench(args.input, args.seconds, (args.width, args.height), args.segmenter)
             return 0
         args = run_parser().parse_args(argv)
         setup_logging(args.verbose)

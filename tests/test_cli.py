@@ -238,3 +238,28 @@ def test_matte_is_the_person_mask_frame_for_frame(tmp_path, portrait_video):
         truth = chroma_key_person(inputs[i])
         found = grey > 127
         assert (found & truth).sum() / (found | truth).sum() > 0.9
+
+
+def test_bench_prints_the_pipeline_beside_the_naive_baseline():
+    result = run_camfx(
+        "bench",
+        "--input",
+        str(MEDIA / "guitar_320.mp4"),
+        "--seconds",
+        "1",
+        "--width",
+        "320",
+        "--height",
+        "320",
+        "--segmenter",
+        "selfie",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip().split(" ")[0] for r in rows[1:]] == [
+        "naive",
+        "pipeline,",
+        "pipeline,",
+    ]
+    naive_fps = float(rows[1].split("|")[2])
+    assert naive_fps > 0 and rows[1].split("|")[3].strip() == "1.00"
