@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import deque
 from contextlib import ExitStack
@@ -18,7 +19,7 @@ from camfx.pipeline import OutputFrame, Pipeline, StyleEffect
 from camfx.refine import MaskSettings
 from camfx.runtime import Device
 from camfx.segmentation import Fit, create_segmenter
-from camfx.style import create_stylizer, resolve_style
+from camfx.style import Style, create_stylizer, resolve_style, style_size
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ class RunOptions:
     mask: MaskSettings = field(default_factory=MaskSettings)
     matte: Path | None = None  # also write the person mask as a grayscale video
     style_model: str = "fp16"
+    style_size: int = 384  # long side of the picture style transfer paints
     device: Device = "auto"
-    threads: int = 2
+    threads: int | None = None  # per model; None: half the CPU cores (measured best)
+    max_style_fps: float | None = None  # live: repaint the background at most this often
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -44,13 +47,33 @@ class RunOptions:
     progress: bool = True
 
 
-def build_effect(options: RunOptions) -> StyleEffect:
-    style = resolve_style(options.style)
-    # Segmentation is cheap next to style transfer, so it gets one thread and the
-    # transfer network the rest.
-    segmenter = create_segmenter(options.segmenter, 1, options.device, options.fit)
-    stylizer = create_stylizer(style, options.style_model, options.threads, options.device)
+# Named sets of defaults for common machines; options given on the command line win.
+PRESETS: dict[str, dict[str, object]] = {
+    "laptop": {},  # the defaults: measured on a 2-core x86 laptop-class CPU (README)
+    # Raspberry Pi 4/5 budget (estimated, not measured: README): the fastest segmenter,
+    # the int8 painter at 256 px, and the background repainted 5 times a second.
+    "pi": {
+        "segmenter": "selfie-landscape",
+        "style_model": "int8",
+        "style_size": 256,
+        "max_style_fps": 5.0,
+    },
+}
+
+
+def build_effect(options: RunOptions, style: Style, frame_size: tuple[int, int]) -> StyleEffect:
+    """Models for frames of `frame_size` (width, height): style transfer in their proportions."""
+    threads = options.threads or default_threads()
+    segmenter = create_segmenter(options.segmenter, threads, options.device, options.fit)
+    size = style_size(*frame_size, long_side=options.style_size)
+    stylizer = create_stylizer(style, options.style_model, threads, options.device, size)
     return StyleEffect(segmenter, stylizer, options.mask)
+
+
+def default_threads() -> int:
+    """Threads per model. Segmentation and style transfer run at the same time in two
+    threads; measured on 2 cores, one thread each beat two each (README: Speed)."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def open_input(options: RunOptions) -> FrameSource:
@@ -91,13 +114,16 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    effect = build_effect(options)
+    style = resolve_style(options.style)  # a bad style fails before a camera is opened
     shown = 0
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
+        effect = build_effect(options, style, source.frame_size)
         sample = None
         recorder = matte = window = None
-        pipeline = stack.enter_context(Pipeline(source, effect))
+        pipeline = stack.enter_context(
+            Pipeline(source, effect, max_style_fps=options.max_style_fps)
+        )
         progress = None
         if not pipeline.live and options.progress:
             progress = stack.enter_context(

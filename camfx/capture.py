@@ -34,6 +34,7 @@ class FrameSource(ABC):
     live: bool  # drop frames rather than let latency grow
     fps: float
     frame_count: int | None  # None when unknown or endless
+    frame_size: tuple[int, int]  # (width, height) of the frames it delivers, as far as known
 
     @abstractmethod
     def read(self) -> np.ndarray | None:
@@ -77,6 +78,10 @@ class VideoCaptureSource(FrameSource):
         self._resize_to = size
         reported_fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps or (reported_fps if 1 <= reported_fps <= 240 else 30.0))
+        self.frame_size = size or (
+            int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)) or 640,
+            int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) or 480,
+        )
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = None if self.is_camera or count <= 0 else count
         # Files played "as a camera" are paced to their frame rate.
@@ -128,6 +133,7 @@ class ImageSource(FrameSource):
         if size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         self._image = image
+        self.frame_size = (image.shape[1], image.shape[0])
         self.live = live
         self.fps = fps
         self.frame_count = None if live else 1

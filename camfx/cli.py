@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from camfx import __version__
-from camfx.app import RunOptions, run
+from camfx.app import PRESETS, RunOptions, run
 from camfx.errors import CamfxError
 from camfx.refine import MaskSettings
 from camfx.runtime import DEVICES
@@ -106,7 +106,25 @@ def run_parser() -> argparse.ArgumentParser:
         choices=DEVICES,
         help="run models on the GPU when one can be used (auto), or force cpu/gpu",
     )
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for style transfer")
+    p.add_argument("--threads", type=int, help="CPU threads per model (default: half the cores)")
+    p.add_argument(
+        "--style-size",
+        type=int,
+        default=384,
+        help="long side of the picture that is painted, in the frame's proportions "
+        "(default 384: the size the network was trained at)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="laptop",
+        help="defaults for a kind of machine: laptop (default) or pi (Raspberry Pi 4/5)",
+    )
+    p.add_argument(
+        "--max-style-fps",
+        type=float,
+        help="live: repaint the background at most this many times a second",
+    )
     p.add_argument("--width", type=int, help="ask the camera for this width (files: scale to it)")
     p.add_argument("--height", type=int, help="ask the camera for this height")
     p.add_argument("--fps", type=float, help="ask the camera for this frame rate")
@@ -131,9 +149,18 @@ def run_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_run_args(argv: list[str]) -> argparse.Namespace:
+    """Parse with the chosen preset's values as defaults, so explicit options still win."""
+    parser = run_parser()
+    preset, _ = parser.parse_known_args(argv)
+    parser.set_defaults(**PRESETS[preset.preset])
+    return parser.parse_args(argv)
+
+
 def run_options(args: argparse.Namespace) -> RunOptions:
     values = vars(args).copy()
     values.pop("verbose")
+    values.pop("preset")
     try:
         values["mask"] = MaskSettings(
             threshold=values.pop("mask_threshold"),
@@ -169,6 +196,7 @@ def helper_parser() -> argparse.ArgumentParser:
     bench.add_argument("--width", type=int, default=1280)
     bench.add_argument("--height", type=int, default=720)
     bench.add_argument("--segmenter", default="deeplab", choices=list(SEGMENTERS))
+    bench.add_argument("--fps", type=float, default=30.0, help="pace of the live run")
     return p
 
 
@@ -223,9 +251,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 from camfx.bench import run_bench
 
-                run_bench(args.input, args.seconds, (args.width, args.height), args.segmenter)
+                run_bench(
+                    args.input, args.seconds, (args.width, args.height), args.segmenter, args.fps
+                )
             return 0
-        args = run_parser().parse_args(argv)
+        args = parse_run_args(argv)
         setup_logging(args.verbose)
         options = run_options(args)
         run(options)

@@ -134,9 +134,17 @@ class PipelineStats:
 class Pipeline:
     """Runs the stages in threads. Use as a context manager and iterate :meth:`frames`."""
 
-    def __init__(self, source: FrameSource, effect: StyleEffect, live: bool | None = None) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        effect: StyleEffect,
+        live: bool | None = None,
+        max_style_fps: float | None = None,
+    ) -> None:
         self.source = source
         self.effect = effect
+        # Live only: paint at most this often, leaving CPU to segmentation (slow machines).
+        self._style_interval = 1.0 / max_style_fps if max_style_fps else 0.0
         self.live = source.live if live is None else live
         self.stats = PipelineStats()
         self._stop = threading.Event()
@@ -345,4 +353,8 @@ class Pipeline:
             if got is None:
                 continue
             seen, (frame, mask) = got
+            started = time.monotonic()
             self._background.put(self._paint(frame, mask))
+            rest = self._style_interval - (time.monotonic() - started)
+            if rest > 0:
+                self._stop.wait(rest)

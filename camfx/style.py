@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import platformdirs
 
 from camfx import models
 from camfx.errors import CamfxError
-from camfx.runtime import Device, TFLiteModel
+from camfx.runtime import Device, TFLiteModel, load_model
 
 log = logging.getLogger(__name__)
 
@@ -177,15 +178,83 @@ class Stylizer:
 
 
 TRANSFER_MODELS = {"fp16": "style-transfer", "int8": "style-transfer-int8"}
+PUBLISHED_SIZE = (384, 384)
+# Bump when camfx.transfer_optimizer changes what it writes: cached models are rebuilt.
+OPTIMIZER_VERSION = "1"
 
 
-def create_stylizer(
-    style: Style, precision: str = "fp16", threads: int = 2, device: Device = "auto"
-) -> Stylizer:
+def style_size(frame_width: int, frame_height: int, long_side: int = 384) -> tuple[int, int]:
+    """(height, width) for style transfer: the frame's proportions, long side `long_side`.
+
+    Both are multiples of 4, as the transfer network needs (216x384 for 16:9).
+    """
+    long_side = max(8, long_side - long_side % 4)
+    short = max(
+        8,
+        round(long_side * min(frame_width, frame_height) / max(frame_width, frame_height) / 4) * 4,
+    )
+    return (short, long_side) if frame_width >= frame_height else (long_side, short)
+
+
+def optimized_model_path(published: Path, size: tuple[int, int]) -> Path:
+    """The optimized transfer model for `size`, built next to the downloaded models if missing.
+
+    Named by the published file's hash and the optimizer's version, so a new
+    download or a new optimizer never reuses a stale file. Building takes ~0.1 s.
+    """
+    from camfx.transfer_optimizer import rewrite_transfer_model
+
+    data = published.read_bytes()
+    digest = hashlib.sha256(data + OPTIMIZER_VERSION.encode()).hexdigest()[:12]
+    height, width = size
+    path = models.cache_dir() / "optimized" / f"{published.stem}-{height}x{width}-{digest}.tflite"
+    if path.is_file():
+        return path
+    optimized, _ = rewrite_transfer_model(data, height, width)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_bytes(optimized)
+    os.replace(tmp, path)  # whole or not at all, even with two camfx starting at once
+    log.info("built the optimized style model %s", path)
+    return path
+
+
+def load_transfer_model(
+    precision: str, size: tuple[int, int] | None, threads: int, device: Device
+) -> TFLiteModel:
+    """The transfer network for `size`: optimized when that works, else the published one."""
     try:
         model_name = TRANSFER_MODELS[precision]
     except KeyError:
         raise CamfxError(
             f"unknown style model '{precision}'; use one of {', '.join(TRANSFER_MODELS)}"
         ) from None
-    return Stylizer(models.load(model_name, threads, device), style)
+    published = models.load(model_name, threads, device)  # checks the file is the right one
+    if size is None:
+        return published
+    try:
+        path = optimized_model_path(models.require(model_name), size)
+        optimized = load_model(path, threads, device)
+        if optimized.inputs[0].shape != (1, *size, 3):
+            raise ValueError(f"{path.name} takes {optimized.inputs[0].shape}")
+        return optimized
+    except Exception as exc:  # any failure here leaves the published model, which works
+        log.warning(
+            "could not use an optimized style model for %dx%d (%s); "
+            "using the published %dx%d model",
+            *size,
+            str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__,
+            *PUBLISHED_SIZE,
+        )
+        return published
+
+
+def create_stylizer(
+    style: Style,
+    precision: str = "fp16",
+    threads: int = 2,
+    device: Device = "auto",
+    size: tuple[int, int] | None = PUBLISHED_SIZE,
+) -> Stylizer:
+    """A painter for `style` at `size` (height, width); None: the published model as it is."""
+    return Stylizer(load_transfer_model(precision, size, threads, device), style)

@@ -256,10 +256,24 @@ def test_bench_prints_the_pipeline_beside_the_naive_baseline():
     )
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
-    assert [r.split("|")[1].strip().split(" ")[0] for r in rows[1:]] == [
-        "naive",
+    assert [r.split("|")[1].strip().split(" ")[0] for r in rows[1:5]] == [
+        "naive,",
+        "naive,",
         "pipeline,",
         "pipeline,",
     ]
+    assert "| live: shown fps |" in result.stdout
     naive_fps = float(rows[1].split("|")[2])
     assert naive_fps > 0 and rows[1].split("|")[3].strip() == "1.00"
+
+
+def test_a_preset_sets_defaults_that_explicit_options_override():
+    from camfx.cli import parse_run_args, run_options
+
+    pi = run_options(parse_run_args(["--preset", "pi"]))
+    assert (pi.segmenter, pi.style_model, pi.style_size) == ("selfie-landscape", "int8", 256)
+    assert pi.max_style_fps == 5.0
+    mine = run_options(parse_run_args(["--preset", "pi", "--segmenter", "deeplab"]))
+    assert mine.segmenter == "deeplab" and mine.style_size == 256
+    laptop = run_options(parse_run_args([]))
+    assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == ("deeplab", "fp16", None)

@@ -115,3 +115,12 @@ def test_a_worker_error_reaches_the_consumer_and_stops_the_pipeline(effect, live
     ):
         collect(pipeline)
     assert not pipeline_threads()
+
+
+def test_live_background_repaints_can_be_capped_for_slow_machines(effect):
+    source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 60)  # 2 s
+    with source, Pipeline(source, effect, max_style_fps=4) as pipeline:
+        outputs = collect(pipeline)
+    painted = {o.background_index for o, _ in outputs}
+    assert len(outputs) > 30
+    assert len(painted) <= 4 * 2 + 2  # at most 4 a second, plus the start

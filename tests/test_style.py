@@ -82,3 +82,51 @@ def test_stylizer_paints_in_the_style(precision):
     # Different styles give different paintings of the same content.
     other = style.create_stylizer(style.resolve_style("scream"), precision, device="cpu")
     assert np.abs(other.stylize(content).astype(int) - painted).mean() > 20
+
+
+def test_style_size_keeps_the_frame_proportions_in_multiples_of_four():
+    assert style.style_size(1280, 720) == (216, 384)
+    assert style.style_size(720, 720) == (384, 384)
+    assert style.style_size(640, 480) == (288, 384)
+    assert style.style_size(720, 1280, long_side=256) == (256, 144)
+
+
+def test_optimized_model_is_built_once_and_cached_next_to_the_models(caplog):
+    caplog.set_level("INFO", logger="camfx.style")
+    starry = style.resolve_style("starry")
+    first = style.create_stylizer(starry, size=(216, 384), device="cpu")
+    built = list((style.models.cache_dir() / "optimized").glob("*216x384*.tflite"))
+    assert len(built) == 1 and "built the optimized style model" in caplog.text
+    assert (first.height, first.width) == (216, 384)
+    caplog.clear()
+    mtime = built[0].stat().st_mtime_ns
+    second = style.create_stylizer(starry, size=(216, 384), device="cpu")
+    assert "built" not in caplog.text and built[0].stat().st_mtime_ns == mtime
+    frame = cv2.resize(cv2.imread(str(MEDIA / "yoga.jpg")), (384, 216))
+    assert np.array_equal(first.stylize(frame), second.stylize(frame))
+
+
+def test_optimized_model_paints_like_the_published_one():
+    starry = style.resolve_style("starry")
+    published = style.create_stylizer(starry, size=None, device="cpu")
+    optimized = style.create_stylizer(starry, size=(384, 384), device="cpu")
+    frame = cv2.resize(cv2.imread(str(MEDIA / "yoga.jpg")), (384, 384))
+    # uint8 output: at most one level of rounding apart
+    diff = np.abs(published.stylize(frame).astype(int) - optimized.stylize(frame))
+    assert diff.max() <= 1
+
+
+def test_when_the_optimizer_fails_the_published_model_is_used_with_one_log_line(
+    monkeypatch, caplog
+):
+    import camfx.transfer_optimizer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("flatbuffer surprise")
+
+    monkeypatch.setattr(camfx.transfer_optimizer, "rewrite_transfer_model", broken)
+    caplog.set_level("WARNING", logger="camfx.style")
+    stylizer = style.create_stylizer(style.resolve_style("starry"), size=(216, 384), device="cpu")
+    assert (stylizer.height, stylizer.width) == (384, 384)
+    warnings = [r for r in caplog.records if "optimized style model" in r.getMessage()]
+    assert len(warnings) == 1 and "flatbuffer surprise" in warnings[0].getMessage()
