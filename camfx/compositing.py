@@ -11,19 +11,23 @@ import numpy as np
 
 
 def composite(
-    frame: np.ndarray, background: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None
+    frame: np.ndarray,
+    background: np.ndarray,
+    mask: np.ndarray,
+    inverse_buffer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """frame * mask + background * (1 - mask), per pixel, in one OpenCV pass."""
+    """frame * mask + background * (1 - mask), per pixel, uint8 in and out, one OpenCV pass.
+
+    A float32 buffer of the mask's shape may be passed for 1 - mask, so a stream of
+    frames allocates no float arrays here. The result is a new frame: it is handed
+    to other threads (window, recorder) and must not be overwritten by the next one.
+    """
     if background.shape != frame.shape:
         background = cv2.resize(
             background, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR
         )
-    inverse = 1.0 - mask
-    blended = cv2.blendLinear(frame, background, mask, inverse)
-    if out is None:
-        return blended
-    out[...] = blended
-    return out
+    inverse = np.subtract(1.0, mask, out=inverse_buffer, dtype=np.float32)
+    return cv2.blendLinear(frame, background, mask, inverse)
 
 
 def remove_person(image: np.ndarray, mask: np.ndarray, grow: int = 2) -> np.ndarray:

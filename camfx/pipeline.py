@@ -59,9 +59,9 @@ class OutputFrame:
 class StyleEffect:
     """The per-frame work, with no threads: what the pipeline (and the naive baseline) call.
 
-    It keeps per-stream state (the mask's temporal smoothing, the clean plate):
-    ``segment`` must be called from one thread in frame order, and so must
-    ``background``.
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate, a
+    compositing buffer): each of ``segment``, ``background`` and ``composite`` must
+    be called from one thread at a time, in frame order.
     """
 
     def __init__(
@@ -71,6 +71,7 @@ class StyleEffect:
         self.stylizer = stylizer
         self.refiner = MaskRefiner(mask_settings)
         self.plate = CleanPlate()
+        self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
 
     def segment(self, image: np.ndarray) -> np.ndarray:
         return self.refiner.refine(image, self.segmenter.probability_map(image))
@@ -84,7 +85,9 @@ class StyleEffect:
         return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
 
     def composite(self, image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
-        return composite(image, background, mask)
+        if self._inverse is None or self._inverse.shape != mask.shape:
+            self._inverse = np.empty(mask.shape, np.float32)
+        return composite(image, background, mask, self._inverse)
 
 
 class LatestSlot(Generic[T]):
