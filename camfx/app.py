@@ -15,11 +15,20 @@ import numpy as np
 from tqdm import tqdm
 
 from camfx.capture import FrameSource, open_source
-from camfx.pipeline import OutputFrame, Pipeline, StyleEffect
+from camfx.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
+from camfx.errors import CamfxError
+from camfx.pipeline import OutputFrame, Pipeline
 from camfx.refine import MaskSettings
 from camfx.runtime import Device
 from camfx.segmentation import Fit, create_segmenter
-from camfx.style import Style, create_stylizer, resolve_style, style_size
+from camfx.style import (
+    Style,
+    create_predictor,
+    create_stylizer,
+    mix_styles,
+    resolve_style,
+    style_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,10 @@ class RunOptions:
     live: bool | None = None  # None: live for cameras, every frame for files
     max_frames: int | None = None
     progress: bool = True
+    effect: EffectSettings = field(default_factory=EffectSettings)
+    mix: str | None = None  # 'starry:0.5,wave:0.5': a blend of styles instead of --style
+    background: Path | None = None  # picture or clip for the image and video effects
+    mirror: bool = False
 
 
 # Named sets of defaults for common machines; options given on the command line win.
@@ -61,13 +74,35 @@ PRESETS: dict[str, dict[str, object]] = {
 }
 
 
-def build_effect(options: RunOptions, style: Style, frame_size: tuple[int, int]) -> StyleEffect:
+def build_effect(options: RunOptions, style: Style, frame_size: tuple[int, int]) -> Effect:
     """Models for frames of `frame_size` (width, height): style transfer in their proportions."""
     threads = options.threads or default_threads()
     segmenter = create_segmenter(options.segmenter, threads, options.device, options.fit)
     size = style_size(*frame_size, long_side=options.style_size)
     stylizer = create_stylizer(style, options.style_model, threads, options.device, size)
-    return StyleEffect(segmenter, stylizer, options.mask)
+    return Effect(
+        segmenter,
+        stylizer,
+        options.mask,
+        options.effect,
+        backdrop=open_backdrop(options),
+        predictor=create_predictor(threads=1, device=options.device),
+    )
+
+
+def open_backdrop(options: RunOptions) -> Backdrop | None:
+    """The --background picture or clip, checked before anything else starts."""
+    if options.effect.effect not in ("image", "video"):
+        return None
+    if options.background is None:
+        raise CamfxError(f"--effect {options.effect.effect} needs --background FILE")
+    if options.effect.effect == "image":
+        return PictureBackdrop(options.background)
+    return VideoBackdrop(options.background)
+
+
+def choose_style(options: RunOptions) -> Style:
+    return mix_styles(options.mix) if options.mix else resolve_style(options.style)
 
 
 def default_threads() -> int:
@@ -83,7 +118,7 @@ def open_input(options: RunOptions) -> FrameSource:
         # Only watching: play files at their own rate like a camera, dropping
         # frames if need be. Recording or --no-window: every frame, in order.
         live = True
-    return open_source(options.input, live=live, size=size, fps=options.fps)
+    return open_source(options.input, live=live, size=size, fps=options.fps, mirror=options.mirror)
 
 
 class FpsMeter:
@@ -114,7 +149,7 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    style = resolve_style(options.style)  # a bad style fails before a camera is opened
+    style = choose_style(options)  # a bad style fails before a camera is opened
     shown = 0
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from camfx.app import RunOptions, build_effect, default_threads
 from camfx.capture import VideoCaptureSource
+from camfx.effects import Effect
 from camfx.errors import CamfxError
-from camfx.pipeline import Pipeline, StyleEffect
+from camfx.pipeline import Pipeline
 from camfx.style import create_stylizer, resolve_style
 
 
@@ -51,7 +52,7 @@ def _median(values: list[float]) -> float:
 
 
 def run_naive(
-    effect: StyleEffect, path: str, size: tuple[int, int], seconds: float, name: str
+    effect: Effect, path: str, size: tuple[int, int], seconds: float, name: str
 ) -> BenchResult:
     result = BenchResult(name, 0, 0.0, 0, [], [], [], [])
     with VideoCaptureSource(path, live=False, size=size) as source:
@@ -78,7 +79,7 @@ def run_naive(
 
 
 def run_pipeline(
-    effect: StyleEffect,
+    effect: Effect,
     path: str,
     size: tuple[int, int],
     seconds: float,
@@ -142,14 +143,14 @@ def run_bench(
     if not path:
         raise CamfxError("give a video to measure with: camfx bench --input VIDEO.mp4")
     options = RunOptions(input=path, device="cpu", segmenter=segmenter)
-    style = resolve_style(options.style)
+    style = resolve_style(options.style)  # the bench measures the default effect
     effect = build_effect(options, style, size)
     # The baseline paints with the published 384x384 network, as the demos camfx grew from.
-    published = StyleEffect(
+    published = Effect(
         effect.segmenter,
         create_stylizer(style, options.style_model, default_threads(), "cpu", size=None),
         options.mask,
-    )
+    )  # no predictor: strength 1, as the published demos
     print(
         f"camfx bench: {path} scaled to {size[0]}x{size[1]}, {seconds:.0f} s per run, "
         f"segmenter {segmenter}, style {effect.stylizer.height}x{effect.stylizer.width} "

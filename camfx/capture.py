@@ -153,6 +153,22 @@ class ImageSource(FrameSource):
         return self._image.copy()
 
 
+class MirroredSource(FrameSource):
+    """Any source, flipped left to right: the selfie view people expect of a webcam."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self._source = source
+        self.live, self.fps = source.live, source.fps
+        self.frame_count, self.frame_size = source.frame_count, source.frame_size
+
+    def read(self) -> np.ndarray | None:
+        image = self._source.read()
+        return None if image is None else cv2.flip(image, 1)
+
+    def close(self) -> None:
+        self._source.close()
+
+
 def parse_input(text: str) -> int | Path:
     """'0' -> camera 0; anything else is a file path."""
     return int(text) if text.strip().isdigit() else Path(text).expanduser()
@@ -163,8 +179,16 @@ def open_source(
     live: bool | None = None,
     size: tuple[int, int] | None = None,
     fps: float | None = None,
+    mirror: bool = False,
 ) -> FrameSource:
     """Open --input. ``live=None`` means: live for cameras, every frame for files."""
+    source = _open(text, live, size, fps)
+    return MirroredSource(source) if mirror else source
+
+
+def _open(
+    text: str, live: bool | None, size: tuple[int, int] | None, fps: float | None
+) -> FrameSource:
     target = parse_input(text)
     if isinstance(target, int):
         return VideoCaptureSource(target, live=True if live is None else live, size=size, fps=fps)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from camfx import __version__
 from camfx.app import PRESETS, RunOptions, run
+from camfx.effects import EFFECTS, TARGETS, EffectSettings
 from camfx.errors import CamfxError
 from camfx.refine import MaskSettings
 from camfx.runtime import DEVICES
@@ -38,6 +39,47 @@ def run_parser() -> argparse.ArgumentParser:
         default="starry",
         help="a bundled style name (see `camfx styles`) or any picture file",
     )
+    fx = p.add_argument_group("effect")
+    fx.add_argument(
+        "--effect",
+        "-e",
+        default="style",
+        choices=EFFECTS,
+        help="style (default), blur, image, video, color, or none",
+    )
+    fx.add_argument(
+        "--target",
+        "-t",
+        default="background",
+        choices=TARGETS,
+        help="where the effect applies: background (default), person, all",
+    )
+    fx.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="style: 0 (the frame's own look) to 1 (the style; default)",
+    )
+    fx.add_argument(
+        "--mix",
+        metavar="NAME:W,NAME:W",
+        help="blend styles, e.g. starry:0.5,wave:0.5 (instead of --style)",
+    )
+    fx.add_argument(
+        "--background",
+        "-b",
+        type=Path,
+        metavar="FILE",
+        help="the picture (--effect image) or clip (--effect video)",
+    )
+    fx.add_argument(
+        "--blur",
+        type=float,
+        default=12.0,
+        help="blur: strength, as a Gaussian sigma in pixels at 720p",
+    )
+    fx.add_argument("--color", default="#00b140", help="color: the colour, #rrggbb")
+    p.add_argument("--mirror", action="store_true", help="flip left to right (selfie view)")
     p.add_argument(
         "--segmenter",
         default="deeplab",
@@ -172,7 +214,28 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         )
     except ValueError as exc:
         raise CamfxError(str(exc)) from None
+    values["effect"] = EffectSettings(
+        effect=values.pop("effect"),
+        target=values.pop("target"),
+        strength=values.pop("strength"),
+        blur=values.pop("blur"),
+        color=parse_color(values.pop("color")),
+    )
     return RunOptions(**values)
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """'#rrggbb' (or 'r,g,b') -> a BGR tuple, as OpenCV frames are."""
+    try:
+        if text.startswith("#") and len(text) == 7:
+            r, g, b = (int(text[i : i + 2], 16) for i in (1, 3, 5))
+        else:
+            r, g, b = (int(v) for v in text.split(","))
+    except ValueError:
+        raise CamfxError(f"--color takes #rrggbb or r,g,b, not '{text}'") from None
+    if not all(0 <= v <= 255 for v in (r, g, b)):
+        raise CamfxError(f"--color values must be 0-255, not '{text}'")
+    return (b, g, r)
 
 
 def helper_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """The threaded pipeline: capture -> segment -> stylize background -> composite.
 
-Two wirings share the same stage functions (:class:`StyleEffect`):
+Two wirings share the same stage functions (:class:`camfx.effects.Effect`):
 
 * **live** (a camera): each hand-over is a :class:`LatestSlot` where the newest
   item wins, so latency never grows. Segmentation and compositing run for each
@@ -23,14 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-import cv2
 import numpy as np
 
 from camfx.capture import Frame, FrameSource
-from camfx.compositing import CleanPlate, composite
-from camfx.refine import MaskRefiner, MaskSettings
-from camfx.segmentation import Segmenter
-from camfx.style import Stylizer
+from camfx.effects import Effect
 
 T = TypeVar("T")
 _END = object()  # end-of-stream marker in render queues
@@ -54,40 +50,6 @@ class OutputFrame:
     segment_ms: float
     style_ms: float  # time it took to paint the background shown
     composite_ms: float
-
-
-class StyleEffect:
-    """The per-frame work, with no threads: what the pipeline (and the naive baseline) call.
-
-    It keeps per-stream state (the mask's temporal smoothing, the clean plate, a
-    compositing buffer): each of ``segment``, ``background`` and ``composite`` must
-    be called from one thread at a time, in frame order.
-    """
-
-    def __init__(
-        self, segmenter: Segmenter, stylizer: Stylizer, mask_settings: MaskSettings | None = None
-    ) -> None:
-        self.segmenter = segmenter
-        self.stylizer = stylizer
-        self.refiner = MaskRefiner(mask_settings)
-        self.plate = CleanPlate()
-        self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
-
-    def segment(self, image: np.ndarray) -> np.ndarray:
-        return self.refiner.refine(image, self.segmenter.probability_map(image))
-
-    def background(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The frame without the person, painted in the style, at the frame's size."""
-        size = (self.stylizer.width, self.stylizer.height)
-        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
-        painted = self.stylizer.stylize(self.plate.update(small, small_mask))
-        return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
-
-    def composite(self, image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
-        if self._inverse is None or self._inverse.shape != mask.shape:
-            self._inverse = np.empty(mask.shape, np.float32)
-        return composite(image, background, mask, self._inverse)
 
 
 class LatestSlot(Generic[T]):
@@ -140,7 +102,7 @@ class Pipeline:
     def __init__(
         self,
         source: FrameSource,
-        effect: StyleEffect,
+        effect: Effect,
         live: bool | None = None,
         max_style_fps: float | None = None,
     ) -> None:

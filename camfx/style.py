@@ -155,6 +155,23 @@ def resolve_style(spec: str) -> Style:
     )
 
 
+def mix_styles(spec: str) -> Style:
+    """'starry:0.5,wave:0.5' -> one style whose bottleneck is the weighted mean."""
+    parts = []
+    for item in spec.split(","):
+        name, _, weight = item.strip().partition(":")
+        try:
+            parts.append((resolve_style(name.strip()), float(weight) if weight else 1.0))
+        except ValueError:
+            raise CamfxError(f"--mix takes NAME:WEIGHT,NAME:WEIGHT, not '{item}'") from None
+    total = sum(w for _, w in parts)
+    if len(parts) < 1 or total <= 0:
+        raise CamfxError("--mix needs at least one style with a positive weight")
+    bottleneck = sum(w * style.bottleneck for style, w in parts) / total
+    label = " + ".join(f"{style.name} {w / total:.0%}" for style, w in parts)
+    return Style(label, bottleneck.astype(np.float32), title=label)
+
+
 def create_predictor(threads: int = 2, device: Device = "cpu") -> StylePredictor:
     return StylePredictor(models.load("style-predict", threads, device))
 
@@ -168,11 +185,15 @@ class Stylizer:
         _, self.height, self.width, _ = model.inputs[0].shape
         self._input = np.empty((1, self.height, self.width, 3), np.float32)
 
-    def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
-        """Model-sized BGR uint8 picture in, the same size painted out."""
+    def stylize(self, image_bgr: np.ndarray, bottleneck: np.ndarray | None = None) -> np.ndarray:
+        """Model-sized BGR uint8 picture in, the same size painted out.
+
+        `bottleneck` overrides the style's own (e.g. mixed with the content's).
+        """
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         np.multiply(rgb, 1.0 / 255.0, out=self._input[0], casting="unsafe")
-        painted = self._model.run(self._input, self.style.bottleneck)[0][0]
+        style = self.style.bottleneck if bottleneck is None else bottleneck.astype(np.float32)
+        painted = self._model.run(self._input, style)[0][0]
         out = cv2.convertScaleAbs(painted, alpha=255.0)  # [0, 1] float -> saturated uint8
         return cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from camfx.capture import FrameSource, VideoCaptureSource
-from camfx.pipeline import Pipeline, StyleEffect
+from camfx.effects import Effect
+from camfx.pipeline import Pipeline
 from camfx.segmentation import create_segmenter
 from camfx.style import create_stylizer, resolve_style
 from tests.conftest import MEDIA
@@ -36,7 +37,7 @@ class FirstFrames(FrameSource):
 
 @pytest.fixture(scope="module")
 def effect():
-    return StyleEffect(
+    return Effect(
         create_segmenter("deeplab", device="cpu"),
         create_stylizer(resolve_style("starry"), device="cpu"),
     )
@@ -106,7 +107,7 @@ class BrokenSegmenter:
 
 @pytest.mark.parametrize("live", [False, True])
 def test_a_worker_error_reaches_the_consumer_and_stops_the_pipeline(effect, live):
-    broken = StyleEffect(BrokenSegmenter(), effect.stylizer)
+    broken = Effect(BrokenSegmenter(), effect.stylizer)
     source = VideoCaptureSource(GUITAR, live=live, pace=live)
     with (
         pytest.raises(RuntimeError, match="segmenter exploded"),

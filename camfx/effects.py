@@ -1,0 +1,201 @@
+"""The per-frame work, without threads: segment, make the effect's picture, composite.
+
+An :class:`Effect` is what the pipeline (and the benchmark's naive loop) call for
+each frame. What it does is set by :class:`EffectSettings`, which a user
+interface may replace at any time (a whole new frozen object: workers read one
+consistent snapshot per call):
+
+* ``effect``: ``style`` (paint in a style), ``blur``, ``image`` or ``video`` (a
+  picture or a looping clip), ``color`` (solid), ``none`` (the frame as it is;
+  the mask is still computed, e.g. for ``--matte``).
+* ``target``: where the effect applies: ``background`` (behind the person),
+  ``person`` (the person; the background stays), ``all`` (the whole frame).
+* ``strength`` (style only): 1 paints with the style's bottleneck; lower values
+  mix in the frame's own content bottleneck, the Magenta model's way of blending.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from camfx.compositing import CleanPlate, composite
+from camfx.errors import CamfxError
+from camfx.refine import MaskRefiner, MaskSettings
+from camfx.segmentation import Segmenter
+from camfx.style import StylePredictor, Stylizer, read_image
+
+EFFECTS = ("style", "blur", "image", "video", "color", "none")
+TARGETS = ("background", "person", "all")
+
+
+@dataclass(frozen=True)
+class EffectSettings:
+    effect: str = "style"
+    target: str = "background"
+    strength: float = 1.0  # style: 0 (the frame's own look) .. 1 (the style)
+    blur: float = 12.0  # blur: Gaussian sigma in pixels at 720p
+    color: tuple[int, int, int] = (64, 177, 0)  # color: BGR (a green-screen green)
+
+    def __post_init__(self) -> None:
+        if self.effect not in EFFECTS:
+            raise CamfxError(f"unknown effect '{self.effect}'; use one of {', '.join(EFFECTS)}")
+        if self.target not in TARGETS:
+            raise CamfxError(f"unknown target '{self.target}'; use one of {', '.join(TARGETS)}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise CamfxError(f"strength must be between 0 and 1, not {self.strength}")
+
+
+class Backdrop(ABC):
+    """A picture to put where the effect applies, for the image and video effects."""
+
+    @abstractmethod
+    def picture(self, size: tuple[int, int]) -> np.ndarray:
+        """The current picture, covering `size` (width, height)."""
+
+
+class PictureBackdrop(Backdrop):
+    def __init__(self, path: Path) -> None:
+        self._image = read_image(path)
+        self._cached: np.ndarray | None = None
+
+    def picture(self, size: tuple[int, int]) -> np.ndarray:
+        if self._cached is None or self._cached.shape[1::-1] != size:
+            self._cached = cover(self._image, size)
+        return self._cached
+
+
+class VideoBackdrop(Backdrop):
+    """A clip played at its own frame rate, looped, whatever the camera's rate."""
+
+    def __init__(self, path: Path) -> None:
+        self._capture = cv2.VideoCapture(str(path))
+        if not path.is_file() or not self._capture.isOpened():
+            raise CamfxError(f"{path}: not a video camfx can read (try an MP4 file)")
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self._fps = fps if 1 <= fps <= 240 else 30.0
+        self._started: float | None = None
+        self._shown = -1
+        self._current: np.ndarray | None = None
+
+    def picture(self, size: tuple[int, int]) -> np.ndarray:
+        now = time.monotonic()
+        self._started = now if self._started is None else self._started
+        due = int((now - self._started) * self._fps)
+        while self._shown < due or self._current is None:
+            ok, frame = self._capture.read()
+            if not ok:  # the end: loop
+                self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, frame = self._capture.read()
+                if not ok:
+                    raise CamfxError("the background video has no readable frames")
+                self._started, due, self._shown = now, 0, -1
+            self._current = frame
+            self._shown += 1
+        return cover(self._current, size)
+
+
+def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale and centre-crop a picture to exactly `size` (width, height)."""
+    w, h = size
+    scale = max(w / image.shape[1], h / image.shape[0])
+    resized = cv2.resize(
+        image,
+        (max(w, round(image.shape[1] * scale)), max(h, round(image.shape[0] * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
+    top, left = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
+    return resized[top : top + h, left : left + w]
+
+
+class Effect:
+    """Segment, make the effect's picture, composite. No threads of its own.
+
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate, a
+    compositing buffer): each of ``segment``, ``background`` and ``composite`` must
+    be called from one thread at a time, in frame order.
+    """
+
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        stylizer: Stylizer,
+        mask_settings: MaskSettings | None = None,
+        settings: EffectSettings | None = None,
+        backdrop: Backdrop | None = None,
+        predictor: StylePredictor | None = None,
+    ) -> None:
+        self.segmenter = segmenter
+        self.stylizer = stylizer
+        self.settings = settings or EffectSettings()
+        self.backdrop = backdrop
+        self.predictor = predictor  # for strength < 1: the frame's own bottleneck
+        self.refiner = MaskRefiner(mask_settings)
+        self.plate = CleanPlate()
+        self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
+
+    def segment(self, image: np.ndarray) -> np.ndarray:
+        return self.refiner.refine(image, self.segmenter.probability_map(image))
+
+    def background(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The effect's picture at the frame's size: what shows where the effect applies.
+
+        (Named for the default target; for ``person`` and ``all`` it is the whole
+        frame with the effect applied.)
+        """
+        s = self.settings
+        size = (image.shape[1], image.shape[0])
+        if s.effect == "none":
+            return image
+        if s.effect == "color":
+            return np.full_like(image, s.color)
+        if s.effect in ("image", "video"):
+            if self.backdrop is None:
+                raise CamfxError(f"the {s.effect} effect needs --background FILE")
+            return self.backdrop.picture(size)
+        if s.effect == "blur":
+            return self._blurred(image, mask, s)
+        return self._painted(image, mask, s)
+
+    def composite(self, image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
+        target = self.settings.target
+        if self.settings.effect == "none" or target == "all":
+            return background
+        if self._inverse is None or self._inverse.shape != mask.shape:
+            self._inverse = np.empty(mask.shape, np.float32)
+        if target == "person":
+            return composite(background, image, mask, self._inverse)
+        return composite(image, background, mask, self._inverse)
+
+    def _source(self, small: np.ndarray, small_mask: np.ndarray, target: str) -> np.ndarray:
+        """What to paint or blur: the clean plate behind the person, else the frame itself."""
+        if target == "background":
+            return self.plate.update(small, small_mask)
+        return small
+
+    def _painted(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
+        size = (self.stylizer.width, self.stylizer.height)
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        source = self._source(small, small_mask, s.target)
+        bottleneck = None
+        if s.strength < 1.0 and self.predictor is not None:
+            content = self.predictor.bottleneck(small)
+            bottleneck = s.strength * self.stylizer.style.bottleneck + (1 - s.strength) * content
+        painted = self.stylizer.stylize(source, bottleneck)
+        return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
+
+    def _blurred(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
+        # Blur at a quarter of the size: the same look for a fraction of the cost.
+        size = (max(1, image.shape[1] // 4), max(1, image.shape[0] // 4))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        source = self._source(small, small_mask, s.target)
+        sigma = max(0.1, s.blur * image.shape[0] / 720 / 4)
+        blurred = cv2.GaussianBlur(source, (0, 0), sigma)
+        return cv2.resize(blurred, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
