@@ -15,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from camfx.capture import FrameSource, open_source
+from camfx.controls import HELP, Controls
 from camfx.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
 from camfx.errors import CamfxError
 from camfx.pipeline import OutputFrame, Pipeline
@@ -23,6 +24,7 @@ from camfx.runtime import Device
 from camfx.segmentation import Fit, create_segmenter
 from camfx.style import (
     Style,
+    bundled_styles,
     create_predictor,
     create_stylizer,
     mix_styles,
@@ -58,6 +60,7 @@ class RunOptions:
     mix: str | None = None  # 'starry:0.5,wave:0.5': a blend of styles instead of --style
     background: Path | None = None  # picture or clip for the image and video effects
     mirror: bool = False
+    virtual_cam: str | None = None  # "" for the first free device, or a device name
 
 
 # Named sets of defaults for common machines; options given on the command line win.
@@ -150,63 +153,158 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
     style = choose_style(options)  # a bad style fails before a camera is opened
-    shown = 0
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
         effect = build_effect(options, style, source.frame_size)
-        sample = None
-        recorder = matte = window = None
         pipeline = stack.enter_context(
             Pipeline(source, effect, max_style_fps=options.max_style_fps)
         )
-        progress = None
+        return Session(options, source, pipeline, effect, stack).run()
+
+
+class Session:
+    """One run's loop: pulls finished frames, feeds the sinks, serves the window's keys.
+
+    Sinks open on the first frame, when the output size is known, and are closed
+    by the ExitStack whatever ends the run (end of input, q, Ctrl+C, an error).
+    """
+
+    def __init__(
+        self,
+        options: RunOptions,
+        source: FrameSource,
+        pipeline: Pipeline,
+        effect: Effect,
+        stack: ExitStack,
+    ) -> None:
+        self.options, self.source, self.pipeline, self.stack = options, source, pipeline, stack
+        self.controls = Controls(effect, list(bundled_styles().values()))
+        self.meter = FpsMeter()
+        self.recorder = self.matte = self.window = self.camera = None
+        self.key_recording = None  # started and stopped with 'r'
+        self.last: OutputFrame | None = None
+        self.shown = 0
+        self.progress = None
         if not pipeline.live and options.progress:
-            progress = stack.enter_context(
+            self.progress = stack.enter_context(
                 tqdm(total=source.frame_count, unit="frame", desc="rendering", leave=True)
             )
-        meter = FpsMeter()
-        for out in pipeline.frames():
-            if out is None:
-                if window is not None and not window.poll():
-                    break
+
+    def run(self) -> int:
+        frames = self.pipeline.frames()
+        while True:
+            if self.window is not None and not self._serve_keys():
+                break
+            if self.controls.paused:
+                self._redraw()
+                time.sleep(0.03)
                 continue
-            if sample is None:
-                sample = out.image
-                recorder, matte, window = _open_sinks(stack, options, source, sample.shape)
-            meter.tick()
-            timestamp = out.captured_at if pipeline.live else None
+            out = next(frames, _END)
+            if out is _END:
+                break
+            if out is None:
+                continue
+            if self.last is None:
+                self._open_sinks(out.image.shape)
+            self._deliver(out)
+            if self.options.max_frames and self.shown >= self.options.max_frames:
+                break
+        return self.shown
+
+    def _deliver(self, out: OutputFrame) -> None:
+        self.last = out
+        self.meter.tick()
+        timestamp = out.captured_at if self.pipeline.live else None
+        for recorder in (self.recorder, self.key_recording):
             if recorder is not None:
                 recorder.write(out.image, timestamp)
-            if matte is not None:
-                matte.write(mask_as_picture(out.mask), timestamp)
-            if window is not None and not window.show(
-                out.image, overlay_lines(pipeline, meter, out)
-            ):
-                break
-            if progress is not None:
-                progress.update(1)
-            shown += 1
-            if options.max_frames and shown >= options.max_frames:
-                break
-    return shown
+        if self.matte is not None:
+            self.matte.write(mask_as_picture(out.mask), timestamp)
+        if self.camera is not None:
+            self.camera.send(out.image)  # never blocks: it paces itself
+        self._redraw()
+        if self.progress is not None:
+            self.progress.update(1)
+        self.shown += 1
+
+    def _redraw(self) -> None:
+        if self.window is None or self.last is None:
+            return
+        lines = overlay_lines(self.pipeline, self.meter, self.last)
+        if message := self.controls.message():
+            lines.append(message)
+        if self.key_recording is not None:
+            lines.append(f"REC {self.key_recording.path.name}")
+        card = HELP_CARD if self.controls.show_help else ()
+        self.window.show(self.controls.view(self.last.image, self.last.mask), lines, card)
+
+    def _serve_keys(self) -> bool:
+        """Apply the keys pressed; False when the user asked to quit."""
+        for key in self.window.events():
+            action = self.controls.handle(key)
+            if action == "quit":
+                return False
+            if action == "fullscreen":
+                self.window.toggle_fullscreen()
+            elif action == "record":
+                self._toggle_recording()
+            elif action == "snapshot":
+                self._snapshot()
+        return True
+
+    def _open_sinks(self, shape: tuple[int, ...]) -> None:
+        from camfx.outputs import VideoRecorder  # device I/O stays out of the core
+        from camfx.window import Window
+
+        height, width = shape[:2]
+        options, fps = self.options, self.source.fps
+        if options.record is not None:
+            self.recorder = self.stack.enter_context(
+                VideoRecorder(options.record, (width, height), fps)
+            )
+        if options.matte is not None:
+            self.matte = self.stack.enter_context(
+                VideoRecorder(options.matte, (width, height), fps)
+            )
+        if options.virtual_cam is not None:
+            from camfx.virtualcam import VirtualCamera
+
+            camera = VirtualCamera(options.virtual_cam or None, (width, height), fps)
+            self.camera = self.stack.enter_context(camera)
+            log.info("sending to virtual camera %s", self.camera.device)
+        if options.window:
+            scale = min(1.0, 1280 / width, 720 / height)
+            self.window = self.stack.enter_context(
+                Window(f"camfx - {options.style}", (round(width * scale), round(height * scale)))
+            )
+            self.controls.say("h: help")
+
+    def _toggle_recording(self) -> None:
+        from camfx.outputs import VideoRecorder
+
+        if self.key_recording is not None:
+            self.key_recording.close()
+            self.controls.say(f"saved {self.key_recording.path}")
+            self.key_recording = None
+            return
+        if self.last is None:
+            return
+        height, width = self.last.image.shape[:2]
+        path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+        recorder = VideoRecorder(path, (width, height), self.source.fps)
+        self.key_recording = self.stack.enter_context(recorder)
+        self.controls.say(f"recording to {path.name}")
+
+    def _snapshot(self) -> None:
+        if self.last is None:
+            return
+        path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        cv2.imwrite(str(path), self.last.image)
+        self.controls.say(f"saved {path.name}")
 
 
-def _open_sinks(stack: ExitStack, options: RunOptions, source: FrameSource, shape: tuple):
-    """Sinks open on the first frame, when the output size is known."""
-    from camfx.outputs import VideoRecorder, Window  # device I/O stays out of the core
-
-    height, width = shape[:2]
-    recorder = matte = window = None
-    if options.record is not None:
-        recorder = stack.enter_context(VideoRecorder(options.record, (width, height), source.fps))
-    if options.matte is not None:
-        matte = stack.enter_context(VideoRecorder(options.matte, (width, height), source.fps))
-    if options.window:
-        scale = min(1.0, 1280 / width, 720 / height)
-        window = stack.enter_context(
-            Window(f"camfx - {options.style}", (round(width * scale), round(height * scale)))
-        )
-    return recorder, matte, window
+_END = object()
+HELP_CARD = (("camfx keys", ""), *HELP)
 
 
 def mask_as_picture(mask) -> np.ndarray:

@@ -79,6 +79,14 @@ def run_parser() -> argparse.ArgumentParser:
         help="blur: strength, as a Gaussian sigma in pixels at 720p",
     )
     fx.add_argument("--color", default="#00b140", help="color: the colour, #rrggbb")
+    p.add_argument(
+        "--virtual-cam",
+        nargs="?",
+        const="",
+        metavar="DEVICE",
+        help="also send the picture to a virtual webcam (default: the first free one; "
+        "Linux: v4l2loopback, Windows/macOS: OBS virtual camera)",
+    )
     p.add_argument("--mirror", action="store_true", help="flip left to right (selfie view)")
     p.add_argument(
         "--segmenter",

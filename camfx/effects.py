@@ -139,6 +139,11 @@ class Effect:
         self.plate = CleanPlate()
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
 
+    def available_effects(self) -> tuple[str, ...]:
+        """The effects this instance can switch to (image and video need their backdrop)."""
+        needs = {"image": PictureBackdrop, "video": VideoBackdrop}
+        return tuple(e for e in EFFECTS if e not in needs or isinstance(self.backdrop, needs[e]))
+
     def segment(self, image: np.ndarray) -> np.ndarray:
         return self.refiner.refine(image, self.segmenter.probability_map(image))
 
