@@ -259,8 +259,10 @@ class Session:
         height, width = shape[:2]
         options, fps = self.options, self.source.fps
         if options.record is not None:
+            # A file rendered frame for frame keeps its sound; live timing has no source clock.
+            audio = None if self.pipeline.live else Path(options.input)
             self.recorder = self.stack.enter_context(
-                VideoRecorder(options.record, (width, height), fps)
+                VideoRecorder(options.record, (width, height), fps, audio_source=audio)
             )
         if options.matte is not None:
             self.matte = self.stack.enter_context(

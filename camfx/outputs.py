@@ -1,16 +1,12 @@
-"""Where finished frames go: an H.264 recording and a window. Each sink is a context manager.
+"""Recordings: H.264 MP4 files, with the source's audio when rendering a file.
 
-The recorder uses PyAV (FFmpeg's libraries, shipped in the wheel): it writes
-H.264 into MP4 without an ffmpeg binary on the user's machine. The window uses
-pygame-ce (SDL): it runs under a desktop, under Xvfb, and with SDL's dummy
-driver, and needs no GUI build of OpenCV (which would clash with the headless
-one camfx uses for image work).
+PyAV (FFmpeg's libraries, shipped in the wheel) writes H.264 into MP4 without an
+ffmpeg binary on the user's machine, and copies audio packets as they are. The
+other sinks are camfx.window (the window) and camfx.virtualcam (a virtual webcam).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,19 +16,37 @@ from camfx.errors import CamfxError
 
 
 class VideoRecorder:
-    """Writes BGR frames to an H.264 MP4.
+    """Writes BGR frames to an H.264 MP4, with the audio of a source file if asked.
 
     With ``fps`` the n-th frame written is shown at n / fps (a file rendered frame for
     frame). Live recordings pass each frame's capture time instead, so dropped
     frames keep the clock right.
+
+    ``audio_source`` (the file being rendered) adds that file's audio track, in sync: the
+    first frame written is the source's first frame, so the source's time at its first
+    video frame becomes the recording's 0. The audio is copied packet for packet when MP4
+    players take its codec, else re-encoded to AAC. It is muxed as the video advances and
+    ends with the last frame written, so a render stopped early stays in step.
     """
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: float, crf: int = 20) -> None:
+    # Audio codecs copied as they are; others (PCM, Vorbis, ...) are re-encoded to AAC.
+    COPY_AUDIO_CODECS = frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"})
+
+    def __init__(
+        self,
+        path: Path,
+        size: tuple[int, int],
+        fps: float,
+        crf: int = 20,
+        *,
+        audio_source: Path | None = None,
+    ) -> None:
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise CamfxError(f"cannot record to {self.path}: folder {self.path.parent} not found")
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # yuv420p needs even sizes
         self.fps = fps
+        self.audio_source = None if audio_source is None else Path(audio_source)
         self.frames_written = 0
         self._rate = Fraction(fps).limit_denominator(1001)
         self._first_time: float | None = None
@@ -40,6 +54,11 @@ class VideoRecorder:
         self._container = None
         self._stream = None
         self._crf = crf
+        self._audio_input = None  # the source file, open while its audio is being muxed
+        self._audio_stream = None  # the recording's audio stream
+        self._audio_encoded = False  # re-encoded to AAC, rather than copied
+        self._audio_items = None  # (start, end, packet or frame) in recording seconds
+        self._audio_next: tuple | None = None  # read, not muxed yet: it ends after the video
 
     def __enter__(self) -> VideoRecorder:
         import av
@@ -60,6 +79,10 @@ class VideoRecorder:
     def write(self, image: np.ndarray, captured_at: float | None = None) -> None:
         import av
 
+        # Audio is added on the first frame, before anything is muxed, and only to
+        # renders: live frames (captured_at) have no source audio to follow.
+        if self.frames_written == 0 and captured_at is None and self.audio_source is not None:
+            self._open_audio()
         w, h = self.size
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
         if captured_at is None:
@@ -73,109 +96,172 @@ class VideoRecorder:
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
         self.frames_written += 1
+        self._mux_audio(self._video_end())
 
     def close(self) -> None:
         """Flush the encoder and write the MP4 index: the file is playable after this."""
         if self._container is None:
             return
         try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
+            try:
+                self._finish_audio()
+            finally:
+                for packet in self._stream.encode(None):
+                    self._container.mux(packet)
         finally:
+            self._close_audio_input()
             self._container.close()
             self._container = None
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- audio ----------------------------------------------------------------------------
+    def _video_end(self) -> Fraction:
+        """Where the last frame written ends, in seconds (frames are 1 / fps apart)."""
+        return self.frames_written / self._rate
 
-class Window:
-    """A resizable window showing frames with a small overlay; ``show`` says whether to go on."""
-
-    QUIT_KEYS = ("q", "escape")
-
-    def __init__(self, title: str = "camfx", size: tuple[int, int] = (1280, 720)) -> None:
-        self.title = title
-        self.size = size
-        self._screen = None
-        self._font = None
-
-    def __enter__(self) -> Window:
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        # The X11 class names the app for taskbars (and lets tools find the window),
-        # whatever script or `python -m` started it.
-        os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", "camfx")
-        import pygame
+    def _open_audio(self) -> None:
+        """Add an audio stream fed from ``audio_source``, if that file has audio."""
+        import av
 
         try:
-            pygame.display.init()
-            pygame.font.init()
-            self._screen = pygame.display.set_mode(self.size, pygame.RESIZABLE)
-        except pygame.error as exc:
-            pygame.quit()
-            raise CamfxError(
-                f"cannot open a window ({exc}); run with --no-window (e.g. with --record)"
-            ) from None
-        pygame.display.set_caption(self.title)
-        self._font = pygame.font.Font(None, 22)
-        return self
-
-    def poll(self) -> bool:
-        """Handle window events; False once the user asked to quit."""
-        import pygame
-
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                return False
-            if event.type == pygame.KEYDOWN and pygame.key.name(event.key) in self.QUIT_KEYS:
-                return False
-            if event.type == pygame.VIDEORESIZE:
-                self.size = (event.w, event.h)
-        return True
-
-    def show(self, image: np.ndarray, overlay: Sequence[str] = ()) -> bool:
-        """Draw a BGR frame scaled into the window, with overlay lines; False to quit."""
-        import pygame
-
-        if not self.poll():
-            return False
-        h, w = image.shape[:2]
-        rgb = np.ascontiguousarray(image[..., ::-1])
-        surface = pygame.image.frombuffer(rgb.tobytes(), (w, h), "RGB")
-        win_w, win_h = self._screen.get_size()
-        scale = min(win_w / w, win_h / h)
-        fit = (max(1, round(w * scale)), max(1, round(h * scale)))
-        self._screen.fill((0, 0, 0))
-        self._screen.blit(
-            pygame.transform.smoothscale(surface, fit),
-            ((win_w - fit[0]) // 2, (win_h - fit[1]) // 2),
-        )
-        self._draw_overlay(overlay)
-        pygame.display.flip()
-        return True
-
-    def _draw_overlay(self, lines: Sequence[str]) -> None:
-        import pygame
-
-        if not lines:
+            source = av.open(str(self.audio_source))
+        except (OSError, av.FFmpegError) as exc:
+            self._warn(f"recording without audio: cannot read {self.audio_source}: {exc}")
             return
-        rendered = [self._font.render(line, True, (255, 255, 255)) for line in lines]
-        width = max(r.get_width() for r in rendered) + 12
-        height = sum(r.get_height() for r in rendered) + 8
-        panel = pygame.Surface((width, height), pygame.SRCALPHA)
-        panel.fill((0, 0, 0, 150))
-        self._screen.blit(panel, (8, 8))
-        y = 12
-        for r in rendered:
-            self._screen.blit(r, (14, y))
-            y += r.get_height()
+        self._audio_input = source
+        audio = source.streams.best("audio")
+        if audio is None:
+            self._close_audio_input()
+            return
+        # The recording's 0 is the source's first video frame, which need not be at 0 nor
+        # where the audio starts (an MPEG-TS clock, an edit list, a late audio track).
+        video = source.streams.best("video")
+        zero = Fraction(0)
+        if video is not None and video.start_time is not None:
+            zero = video.start_time * video.time_base
+        if audio.codec_context.codec.canonical_name in self.COPY_AUDIO_CODECS:
+            self._audio_stream = self._container.add_stream_from_template(audio)
+            self._audio_items = self._copied_audio(source, audio, zero)
+        else:
+            self._audio_stream = self._add_aac_stream(audio)
+            self._audio_encoded = True
+            self._audio_items = self._encoded_audio(source, audio, zero)
 
-    def close(self) -> None:
-        import pygame
+    def _add_aac_stream(self, source_stream):
+        import av
 
-        if self._screen is not None:
-            pygame.display.quit()
-            self._screen = None
+        rate = source_stream.codec_context.sample_rate
+        if rate not in av.Codec("aac", "w").audio_rates:
+            rate = 48000
+        # Mono stays mono; anything else becomes stereo (AAC takes only some layouts).
+        layout = "mono" if source_stream.codec_context.channels == 1 else "stereo"
+        stream = self._container.add_stream("aac", rate=rate)
+        stream.layout = layout
+        stream.bit_rate = 96_000 * stream.codec_context.channels
+        return stream
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _copied_audio(self, source, stream, zero: Fraction):
+        """Yield (start, end, packet): the source's packets, moved onto the recording's clock."""
+        shift = round(zero / stream.time_base)
+        for packet in source.demux(stream):
+            if packet.pts is None or not packet.size:  # the demuxer's end marker, untimed data
+                continue
+            packet.pts -= shift
+            packet.dts = packet.pts if packet.dts is None else packet.dts - shift
+            start = packet.pts * stream.time_base
+            end = (packet.pts + (packet.duration or 0)) * stream.time_base
+            # A packet ending at 0 is kept: it is the AAC/Opus priming that the next one needs
+            # (the MP4 edit list hides what plays before 0).
+            if end >= 0:
+                yield start, end, packet
+
+    def _encoded_audio(self, source, stream, zero: Fraction):
+        """Yield (start, end, frame): the source's audio decoded and converted for the AAC
+        encoder, with pts counted in samples from the recording's 0."""
+        import av
+
+        out = self._audio_stream.codec_context
+        rate = out.sample_rate
+        resampler = av.AudioResampler(format=out.format, layout=out.layout, rate=rate)
+        at = None  # recording sample of the next converted sample
+        for packet in source.demux(stream):
+            frames = packet.decode()  # the end marker flushes the decoder
+            if not packet.size:
+                frames.append(None)  # and then the resampler
+            for decoded in frames:
+                if at is None and decoded is not None:
+                    first = 0 if decoded.pts is None else decoded.pts * decoded.time_base
+                    at = round((first - zero) * rate)
+                # Samples are counted from the first one on: a gap in the source would
+                # shift what follows (rare in files; copying keeps such gaps).
+                for frame in resampler.resample(decoded):
+                    if frame is None:  # a resampler with nothing to convert hands back None
+                        continue
+                    frame.pts, frame.time_base = at, Fraction(1, rate)
+                    at += frame.samples
+                    if frame.pts < 0 < at:
+                        frame = self._audio_slice(frame, -frame.pts, frame.samples)
+                        frame.pts = 0
+                    if at > 0:
+                        yield Fraction(frame.pts, rate), Fraction(at, rate), frame
+
+    def _mux_audio(self, until: Fraction, final: bool = False) -> None:
+        """Mux the audio that ends by ``until`` (the video's end so far); with ``final``, also
+        the piece that straddles it: whole if copied, cut to it if re-encoded."""
+        import av
+
+        while self._audio_items is not None:
+            if self._audio_next is None:
+                try:
+                    self._audio_next = next(self._audio_items, None)
+                except (av.FFmpegError, ValueError) as exc:
+                    # A damaged source ends the sound there rather than the recording.
+                    self._warn(f"audio of {self.audio_source} ends early: {exc}")
+                if self._audio_next is None:
+                    self._close_audio_input()
+                    return
+            start, end, item = self._audio_next
+            if end > until and not (final and start < until):
+                return
+            self._audio_next = None
+            if isinstance(item, av.Packet):
+                item.stream = self._audio_stream
+                self._container.mux(item)
+                continue
+            if end > until:
+                item = self._audio_slice(item, 0, round((until - start) * item.sample_rate))
+            for packet in self._audio_stream.encode(item):
+                self._container.mux(packet)
+
+    def _finish_audio(self) -> None:
+        """Mux the audio up to the end of the last frame, and flush the AAC encoder."""
+        if self._audio_stream is None:
+            return
+        self._mux_audio(self._video_end(), final=True)
+        if self._audio_encoded:
+            for packet in self._audio_stream.encode(None):
+                self._container.mux(packet)
+
+    def _close_audio_input(self) -> None:
+        self._audio_items = self._audio_next = None
+        if self._audio_input is not None:
+            self._audio_input.close()
+            self._audio_input = None
+
+    @staticmethod
+    def _audio_slice(frame, begin: int, stop: int):
+        """Samples begin..stop of a planar audio frame, as a new frame with the same pts."""
+        import av
+
+        samples = np.ascontiguousarray(frame.to_ndarray()[:, begin:stop])
+        part = av.AudioFrame.from_ndarray(samples, format=frame.format.name, layout=frame.layout)
+        part.sample_rate, part.pts, part.time_base = frame.sample_rate, frame.pts, frame.time_base
+        return part
+
+    @staticmethod
+    def _warn(message: str) -> None:
+        import logging
+
+        logging.getLogger(__name__).warning("%s", message)

@@ -79,11 +79,11 @@ def start_window(display: str, picture, tmp_path):
     return child, env
 
 
-def wait_for_picture(display: str, timeout: float = 30) -> np.ndarray:
+def wait_for_picture(display: str, timeout: float = 30, fraction: float = 0.2) -> np.ndarray:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         shot = screenshot(display)
-        if (shot.max(axis=-1) > 30).mean() > 0.2:  # the frame is drawn
+        if (shot.max(axis=-1) > 30).mean() > fraction:  # the frame is drawn
             return shot
         time.sleep(0.2)
     raise AssertionError("nothing was drawn in the window")
@@ -135,6 +135,110 @@ def test_escape_also_quits_cleanly(display, still_frame, tmp_path):
         subprocess.run(["xdotool", "key", "Escape"], env=env, check=True)
         assert child.wait(timeout=20) == 0
         assert "Traceback" not in child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def key(env, name: str) -> None:
+    subprocess.run(["xdotool", "key", name], env=env, check=True)
+    time.sleep(0.6)  # a few frames for the change to show
+
+
+def picture_box(shot: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(shot.max(axis=-1) > 0)
+    return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+def test_every_key_does_what_the_help_card_says(display, tmp_path):
+    env = {**os.environ, "DISPLAY": display}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "camfx",
+            "--input",
+            str(MEDIA / "guitar_320.mp4"),
+            "--segmenter",
+            "selfie",
+            "--style",
+            "starry",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        subprocess.run(
+            ["xdotool", "search", "--sync", "--classname", "camfx"],
+            env=env,
+            timeout=60,
+            check=True,
+            capture_output=True,
+        )
+        wait_for_picture(display, fraction=0.05)  # 320x320 on a 1600x900 screen
+        time.sleep(1.0)
+        top, bottom, left, right = picture_box(screenshot(display))
+        assert (bottom - top, right - left) == (320, 320)
+
+        def frame() -> np.ndarray:
+            return screenshot(display)[top:bottom, left:right].astype(int)
+
+        # h: a dark card with white text over the middle; h again hides it.
+        plain = frame()
+        key(env, "h")
+        card = frame()
+        middle = (slice(60, 260), slice(20, 300))
+        assert card[middle].mean() < plain[middle].mean() - 20
+        assert (card[middle].min(axis=-1) > 230).sum() > 200  # white letters
+        key(env, "h")
+
+        # m: the mask, grey; m again: the picture.
+        key(env, "m")
+        mask = frame()[80:, :]  # below the overlay
+        assert np.abs(mask[..., 0] - mask[..., 2]).max() <= 2 and mask.max() > 200
+        key(env, "m")
+        assert np.abs(frame()[80:, :, 0] - frame()[80:, :, 2]).max() > 30
+
+        # space: paused, the picture stops changing (the video goes on behind).
+        key(env, "space")
+        first = frame()[80:]
+        time.sleep(0.8)
+        assert np.array_equal(first, frame()[80:])
+        key(env, "space")
+        time.sleep(0.8)
+        assert not np.array_equal(first, frame()[80:])
+
+        # right / 2 / e / t / minus change the picture.
+        for name in ("Right", "2", "e", "t", "minus"):
+            before = frame()[80:]
+            key(env, name)
+            assert np.abs(frame()[80:] - before).mean() > 3, name
+
+        # s: a snapshot; r, r: a recording, both in the working folder.
+        key(env, "s")
+        key(env, "r")
+        time.sleep(1.0)
+        key(env, "r")
+        assert len(list(tmp_path.glob("camfx-*.png"))) == 1
+        recordings = list(tmp_path.glob("camfx-*.mp4"))
+        assert len(recordings) == 1 and len(read_video_frames(recordings[0])) > 5
+
+        # f: fullscreen, the window takes the screen's size (placing it is the window
+        # manager's job, and Xvfb runs none).
+        key(env, "f")
+        window_id = subprocess.run(
+            ["xdotool", "search", "--classname", "camfx"], env=env, capture_output=True, text=True
+        ).stdout.split()[0]
+        geometry = subprocess.run(
+            ["xdotool", "getwindowgeometry", window_id], env=env, capture_output=True, text=True
+        ).stdout
+        assert f"Geometry: {SCREEN[0]}x{SCREEN[1]}" in geometry
+
+        key(env, "q")
+        assert child.wait(timeout=20) == 0
     finally:
         if child.poll() is None:
             child.kill()
