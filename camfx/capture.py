@@ -169,6 +169,18 @@ class MirroredSource(FrameSource):
         self._source.close()
 
 
+def probe_camera(index: int) -> tuple[int, int] | None:
+    """(width, height) of camera `index` if it opens and delivers a frame, else None."""
+    capture = cv2.VideoCapture(index)
+    try:
+        if not capture.isOpened():
+            return None
+        ok, frame = capture.read()
+        return (frame.shape[1], frame.shape[0]) if ok and frame is not None else None
+    finally:
+        capture.release()
+
+
 def parse_input(text: str) -> int | Path:
     """'0' -> camera 0; anything else is a file path."""
     return int(text) if text.strip().isdigit() else Path(text).expanduser()

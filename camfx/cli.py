@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from camfx import __version__
+from camfx import __version__, config
 from camfx.app import PRESETS, RunOptions, run
 from camfx.effects import EFFECTS, TARGETS, EffectSettings
 from camfx.errors import CamfxError
@@ -30,6 +30,13 @@ def run_parser() -> argparse.ArgumentParser:
         "lists or installs the models, `camfx bench` measures the pipeline.",
     )
     p.add_argument("--version", action="version", version=f"camfx {__version__}")
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"TOML file of option defaults (default: {config.default_path()} if it exists)",
+    )
+    p.add_argument("--list-cameras", action="store_true", help="list the cameras that open")
     p.add_argument(
         "--input", "-i", default="0", help="camera index, video file or picture (default: camera 0)"
     )
@@ -167,7 +174,6 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--preset",
         choices=list(PRESETS),
-        default="laptop",
         help="defaults for a kind of machine: laptop (default) or pi (Raspberry Pi 4/5)",
     )
     p.add_argument(
@@ -200,17 +206,21 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def parse_run_args(argv: list[str]) -> argparse.Namespace:
-    """Parse with the chosen preset's values as defaults, so explicit options still win."""
+    """Defaults < --preset < the config file < the command line."""
     parser = run_parser()
-    preset, _ = parser.parse_known_args(argv)
-    parser.set_defaults(**PRESETS[preset.preset])
+    first, _ = parser.parse_known_args(argv)
+    table, path = config.load(first.config)
+    from_file = config.to_defaults(table, parser, path) if path else {}
+    preset = first.preset or from_file.get("preset") or "laptop"
+    parser.set_defaults(**{**PRESETS[preset], **from_file, "preset": preset})
     return parser.parse_args(argv)
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     values = vars(args).copy()
     values.pop("verbose")
-    values.pop("preset")
+    for helper_only in ("preset", "config", "list_cameras"):
+        values.pop(helper_only)
     try:
         values["mask"] = MaskSettings(
             threshold=values.pop("mask_threshold"),
@@ -295,6 +305,17 @@ def cmd_models(action: str | None, source: Path | None) -> None:
         print(f"{'':20s} {model.description}")
 
 
+def list_cameras(indexes: range = range(10)) -> None:
+    """Print each camera index that opens and delivers a frame, with its size."""
+    from camfx.capture import probe_camera
+
+    found = [(i, size) for i in indexes if (size := probe_camera(i)) is not None]
+    for index, (width, height) in found:
+        print(f"{index}: {width}x{height}   (camfx --input {index})")
+    if not found:
+        print("no camera opened (is one connected, and free?)")
+
+
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -328,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         args = parse_run_args(argv)
         setup_logging(args.verbose)
+        if args.list_cameras:
+            list_cameras()
+            return 0
         options = run_options(args)
         run(options)
         return 0

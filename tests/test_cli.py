@@ -277,3 +277,27 @@ def test_a_preset_sets_defaults_that_explicit_options_override():
     assert mine.segmenter == "deeplab" and mine.style_size == 256
     laptop = run_options(parse_run_args([]))
     assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == ("deeplab", "fp16", None)
+
+
+def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatch, portrait_video):
+    """A worker that fails mid-stream: the error reaches the user, the MP4 is finished."""
+    from camfx import effects
+    from camfx.app import RunOptions, run
+
+    real_segment = effects.Effect.segment
+    calls = []
+
+    def failing_segment(self, image):
+        calls.append(1)
+        if len(calls) > 30:
+            raise RuntimeError("segmenter died")
+        return real_segment(self, image)
+
+    monkeypatch.setattr(effects.Effect, "segment", failing_segment)
+    out = tmp_path / "partial.mp4"
+    options = RunOptions(
+        input=str(portrait_video), segmenter="selfie", window=False, record=out, progress=False
+    )
+    with pytest.raises(RuntimeError, match="segmenter died"):
+        run(options)
+    assert 0 < len(read_video_frames(out)) <= 30

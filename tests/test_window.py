@@ -242,3 +242,41 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_path):
+    env = {**os.environ, "DISPLAY": display}
+    out = tmp_path / "quit.mp4"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "camfx",
+            "--input",
+            str(MEDIA / "guitar_320.mp4"),
+            "--segmenter",
+            "selfie",
+            "--record",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        subprocess.run(
+            ["xdotool", "search", "--sync", "--classname", "camfx"],
+            env=env,
+            timeout=60,
+            check=True,
+            capture_output=True,
+        )
+        time.sleep(2.0)
+        subprocess.run(["xdotool", "key", "q"], env=env, check=True)
+        assert child.wait(timeout=20) == 0
+        assert 10 < len(read_video_frames(out)) < 1689
+    finally:
+        if child.poll() is None:
+            child.kill()
