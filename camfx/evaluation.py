@@ -18,6 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camfx.effects import cover
+
 
 @dataclass(frozen=True)
 class ClipFrame:
@@ -66,15 +68,6 @@ def read_frames(path: Path, every: int = 1, limit: int | None = None) -> list[np
         index += 1
     capture.release()
     return frames
-
-
-def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale and centre-crop a picture to exactly `size` (width, height)."""
-    w, h = size
-    scale = max(w / image.shape[1], h / image.shape[0])
-    resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    top, left = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
-    return resized[top : top + h, left : left + w]
 
 
 def place_person(person_frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

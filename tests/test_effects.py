@@ -68,7 +68,8 @@ def test_targets_choose_where_the_style_goes(models, frame, regions):
 
 def test_blur_lowers_the_background_s_fine_detail_only(models, regions):
     # A busy background, so there is detail to lose: the keyed person over a painting.
-    from camfx.evaluation import cover, place_person
+    from camfx.effects import cover
+    from camfx.evaluation import place_person
 
     portrait = read_video_frames(MEDIA / "portrait_720.mp4", every=90)[1]
     painting = cover(cv2.imread(str(SHARED / "styles" / "style24.jpg")), (720, 720))

@@ -58,11 +58,12 @@ def screenshot(display: str) -> np.ndarray:
         return next(grab.decode(video=0)).to_ndarray(format="bgr24")
 
 
-def start_window(display: str, picture, tmp_path):
+def start_camfx(display: str, *args: str, cwd=ROOT) -> tuple[subprocess.Popen, dict]:
+    """camfx with a window on `display`; returns once its window exists."""
     env = {**os.environ, "DISPLAY": display}
     child = subprocess.Popen(
-        [sys.executable, "-m", "camfx", "--input", str(picture), "--style", "starry"],
-        cwd=ROOT,
+        [sys.executable, "-m", "camfx", *args],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,6 +78,10 @@ def start_window(display: str, picture, tmp_path):
     )
     assert found.returncode == 0, child.stderr.read() if child.poll() is not None else found
     return child, env
+
+
+def start_window(display: str, picture, tmp_path):
+    return start_camfx(display, "--input", str(picture), "--style", "starry")
 
 
 def wait_for_picture(display: str, timeout: float = 30, fraction: float = 0.2) -> np.ndarray:
@@ -151,33 +156,17 @@ def picture_box(shot: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def test_every_key_does_what_the_help_card_says(display, tmp_path):
-    env = {**os.environ, "DISPLAY": display}
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "camfx",
-            "--input",
-            str(MEDIA / "guitar_320.mp4"),
-            "--segmenter",
-            "selfie",
-            "--style",
-            "starry",
-        ],
+    child, env = start_camfx(
+        display,
+        "--input",
+        str(MEDIA / "guitar_320.mp4"),
+        "--segmenter",
+        "selfie",
+        "--style",
+        "starry",
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     try:
-        subprocess.run(
-            ["xdotool", "search", "--sync", "--classname", "camfx"],
-            env=env,
-            timeout=60,
-            check=True,
-            capture_output=True,
-        )
         wait_for_picture(display, fraction=0.05)  # 320x320 on a 1600x900 screen
         time.sleep(1.0)
         top, bottom, left, right = picture_box(screenshot(display))
@@ -245,34 +234,17 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
 
 
 def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_path):
-    env = {**os.environ, "DISPLAY": display}
     out = tmp_path / "quit.mp4"
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "camfx",
-            "--input",
-            str(MEDIA / "guitar_320.mp4"),
-            "--segmenter",
-            "selfie",
-            "--record",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    child, env = start_camfx(
+        display,
+        "--input",
+        str(MEDIA / "guitar_320.mp4"),
+        "--segmenter",
+        "selfie",
+        "--record",
+        str(out),
     )
     try:
-        subprocess.run(
-            ["xdotool", "search", "--sync", "--classname", "camfx"],
-            env=env,
-            timeout=60,
-            check=True,
-            capture_output=True,
-        )
         time.sleep(2.0)
         subprocess.run(["xdotool", "key", "q"], env=env, check=True)
         assert child.wait(timeout=20) == 0
