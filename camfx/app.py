@@ -203,6 +203,8 @@ class Session:
             if out is _END:
                 break
             if out is None:
+                if self.source.status:  # e.g. the camera is away: say so over the last frame
+                    self._redraw()
                 continue
             if self.last is None:
                 self._open_sinks(out.image.shape)
@@ -233,6 +235,8 @@ class Session:
         lines = overlay_lines(self.pipeline, self.meter, self.last)
         if message := self.controls.message():
             lines.append(message)
+        if self.source.status:
+            lines.append(self.source.status)
         if self.key_recording is not None:
             lines.append(f"REC {self.key_recording.path.name}")
         card = HELP_CARD if self.controls.show_help else ()

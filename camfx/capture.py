@@ -8,8 +8,12 @@ as if it were one); otherwise every frame is delivered, in order.
 
 from __future__ import annotations
 
+import itertools
+import logging
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,8 @@ import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -40,8 +46,13 @@ class FrameSource(ABC):
     def read(self) -> np.ndarray | None:
         """The next frame (BGR uint8), or None when the source has ended."""
 
+    status: str | None = None  # a passing condition to show the user, e.g. "camera lost"
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the device or file."""
+
+    def interrupt(self) -> None:  # noqa: B027 - optional hook
+        """Make a `read` that is waiting (e.g. for a camera to come back) return None soon."""
 
     def __enter__(self) -> FrameSource:
         return self
@@ -165,8 +176,71 @@ class MirroredSource(FrameSource):
         image = self._source.read()
         return None if image is None else cv2.flip(image, 1)
 
+    @property
+    def status(self) -> str | None:  # type: ignore[override]
+        return self._source.status
+
+    def interrupt(self) -> None:
+        self._source.interrupt()
+
     def close(self) -> None:
         self._source.close()
+
+
+class ReconnectingSource(FrameSource):
+    """A live source that, when its device stops delivering, reopens it with backoff.
+
+    `open_device` makes a fresh source (e.g. a camera); it may raise CamfxError
+    while the device is away. Meanwhile `read` waits, `status` says "camera lost,
+    retrying", and whoever shows frames keeps showing the last good one. A frame
+    size that changes after a reconnect is passed on as it is.
+    """
+
+    BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)  # seconds between attempts, the last repeated
+
+    def __init__(self, open_device: Callable[[], FrameSource]) -> None:
+        self._open_device = open_device
+        self._device: FrameSource | None = open_device()  # the first open must succeed
+        self.live, self.fps = True, self._device.fps
+        self.frame_count, self.frame_size = None, self._device.frame_size
+        self.reconnects = 0
+        self._interrupted = threading.Event()
+
+    def read(self) -> np.ndarray | None:
+        while not self._interrupted.is_set():
+            image = self._device.read() if self._device is not None else None
+            if image is not None:
+                return image
+            self._reconnect()
+        return None
+
+    def _reconnect(self) -> None:
+        if self._device is not None:
+            self._device.close()
+            self._device = None
+        self.status = "camera lost, retrying"
+        log.warning("camera lost, retrying")
+        for attempt in itertools.count():
+            wait = self.BACKOFF[min(attempt, len(self.BACKOFF) - 1)]
+            if self._interrupted.wait(wait):
+                return
+            try:
+                self._device = self._open_device()
+            except CamfxError:
+                continue
+            self.frame_size = self._device.frame_size
+            self.reconnects += 1
+            self.status = None
+            log.warning("camera back (%dx%d)", *self.frame_size)
+            return
+
+    def interrupt(self) -> None:
+        self._interrupted.set()
+
+    def close(self) -> None:
+        self._interrupted.set()
+        if self._device is not None:
+            self._device.close()
 
 
 def probe_camera(index: int) -> tuple[int, int] | None:
@@ -203,7 +277,13 @@ def _open(
 ) -> FrameSource:
     target = parse_input(text)
     if isinstance(target, int):
-        return VideoCaptureSource(target, live=True if live is None else live, size=size, fps=fps)
+        live = True if live is None else live
+
+        def open_camera() -> FrameSource:
+            return VideoCaptureSource(target, live=live, size=size, fps=fps)
+
+        # A camera that drops out (unplugged, a USB hub resetting) is waited for.
+        return ReconnectingSource(open_camera) if live else open_camera()
     if not target.exists():
         raise CamfxError(f"{target}: no such file (give a camera index, a video or a picture)")
     if target.suffix.lower() in IMAGE_SUFFIXES:

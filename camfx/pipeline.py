@@ -143,6 +143,7 @@ class Pipeline:
     def close(self) -> None:
         """Stop every worker and wait for it (each wait is bounded by the stop flag)."""
         self._stop.set()
+        self.source.interrupt()  # a capture thread may be waiting for a camera to return
         for thread in self._threads:
             if thread.is_alive():
                 thread.join()
