@@ -34,6 +34,19 @@ class Frame:
     captured_at: float  # time.monotonic() when it was read
 
 
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """Any frame a device or file gives (grey, BGRA, 16-bit) as 8-bit, 3-channel BGR."""
+    if image.dtype != np.uint8:
+        # 16-bit (or float) sensors: scale the full range of the type down to 8 bits.
+        top = np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1.0
+        image = cv2.convertScaleAbs(image, alpha=255.0 / top)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 class FrameSource(ABC):
     """Where frames come from. Use as a context manager; ``read`` returns None at the end."""
 
@@ -113,8 +126,9 @@ class VideoCaptureSource(FrameSource):
         if self._pace:
             self._wait_for_frame_time()
         ok, image = self._capture.read()
-        if not ok or image is None:
+        if not ok or image is None or image.size == 0:
             return None
+        image = to_bgr(image)
         self._delivered += 1
         if self._resize_to and (image.shape[1], image.shape[0]) != self._resize_to:
             image = cv2.resize(image, self._resize_to, interpolation=cv2.INTER_AREA)

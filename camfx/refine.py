@@ -95,7 +95,7 @@ class MaskRefiner:
 
 def edge_ramp(prob: np.ndarray, threshold: float, softness: float) -> np.ndarray:
     """Map probability to mask: 0 below the edge, 1 above, a linear ramp `softness` wide."""
-    if softness <= 0:
+    if softness < 1e-6:  # narrower than float32 can ramp: a hard edge
         return (prob > threshold).astype(np.float32)
     ramp = (prob - threshold) * (1.0 / softness) + 0.5
     return np.clip(ramp, 0.0, 1.0).astype(np.float32)
