@@ -264,9 +264,12 @@ class Session:
         options, fps = self.options, self.source.fps
         if options.record is not None:
             # A file rendered frame for frame keeps its sound; live timing has no source clock.
-            audio = None if self.pipeline.live else Path(options.input)
+            live = self.pipeline.live
+            audio = None if live else Path(options.input)
             self.recorder = self.stack.enter_context(
-                VideoRecorder(options.record, (width, height), fps, audio_source=audio)
+                VideoRecorder(
+                    options.record, (width, height), fps, audio_source=audio, fragmented=live
+                )
             )
         if options.matte is not None:
             self.matte = self.stack.enter_context(
@@ -297,7 +300,7 @@ class Session:
             return
         height, width = self.last.image.shape[:2]
         path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-        recorder = VideoRecorder(path, (width, height), self.source.fps)
+        recorder = VideoRecorder(path, (width, height), self.source.fps, fragmented=True)
         self.key_recording = self.stack.enter_context(recorder)
         self.controls.say(f"recording to {path.name}")
 

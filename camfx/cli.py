@@ -332,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        if hasattr(signal, "SIGXFSZ"):
+            # Past a file-size limit, let the write fail (and say so) instead of dying.
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = helper_parser().parse_args(argv)

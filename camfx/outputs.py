@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
@@ -40,6 +41,7 @@ class VideoRecorder:
         crf: int = 20,
         *,
         audio_source: Path | None = None,
+        fragmented: bool = False,
     ) -> None:
         self.path = Path(path)
         if not self.path.parent.is_dir():
@@ -54,6 +56,11 @@ class VideoRecorder:
         self._container = None
         self._stream = None
         self._crf = crf
+        # A fragmented MP4 is playable up to its last fragment even if camfx never gets
+        # to finish it (power cut, disk full, kill -9). Live recordings use it: they
+        # cannot be made again. Renders keep a classic MP4, whose edit list keeps
+        # audio in sync when the source's streams start apart.
+        self._fragmented = fragmented
         self._audio_input = None  # the source file, open while its audio is being muxed
         self._audio_stream = None  # the recording's audio stream
         self._audio_encoded = False  # re-encoded to AAC, rather than copied
@@ -64,7 +71,10 @@ class VideoRecorder:
         import av
 
         try:
-            self._container = av.open(str(self.path), mode="w")
+            options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+            self._container = av.open(
+                str(self.path), mode="w", options=options if self._fragmented else {}
+            )
         except (OSError, av.FFmpegError) as exc:
             raise CamfxError(f"cannot record to {self.path}: {exc}") from None
         stream = self._container.add_stream("libx264", rate=self._rate)
@@ -83,8 +93,7 @@ class VideoRecorder:
         # renders: live frames (captured_at) have no source audio to follow.
         if self.frames_written == 0 and captured_at is None and self.audio_source is not None:
             self._open_audio()
-        w, h = self.size
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
+        frame = av.VideoFrame.from_ndarray(self._fit(image), format="bgr24")
         if captured_at is None:
             pts = round(self.frames_written * 1000 / self._rate)
         else:
@@ -93,25 +102,48 @@ class VideoRecorder:
             pts = max(self._last_pts + 1, round((captured_at - self._first_time) * 1000))
         frame.pts, frame.time_base = pts, Fraction(1, 1000)
         self._last_pts = pts
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except (OSError, av.FFmpegError) as exc:
+            raise CamfxError(
+                f"recording to {self.path} failed ({exc}); is the disk full? "
+                f"{self.frames_written} frames were written"
+            ) from None
         self.frames_written += 1
+
+    def _fit(self, image: np.ndarray) -> np.ndarray:
+        """The frame at the recording's size: cropped by the odd pixel yuv420p can't take,
+        or scaled if the source changed size midway (a camera reconnected in another mode)."""
+        w, h = self.size
+        if image.shape[0] in (h, h + 1) and image.shape[1] in (w, w + 1):
+            return np.ascontiguousarray(image[:h, :w])
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         self._mux_audio(self._video_end())
 
     def close(self) -> None:
         """Flush the encoder and write the MP4 index: the file is playable after this."""
         if self._container is None:
             return
+        import av
+
         try:
             try:
                 self._finish_audio()
             finally:
                 for packet in self._stream.encode(None):
                     self._container.mux(packet)
+        except (OSError, av.FFmpegError) as exc:
+            raise CamfxError(f"could not finish {self.path} ({exc}); is the disk full?") from None
         finally:
             self._close_audio_input()
-            self._container.close()
-            self._container = None
+            container, self._container = self._container, None
+            try:
+                container.close()
+            except (OSError, av.FFmpegError) as exc:
+                raise CamfxError(
+                    f"could not finish {self.path} ({exc}); is the disk full?"
+                ) from None
 
     def __exit__(self, *exc: object) -> None:
         self.close()

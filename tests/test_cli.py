@@ -301,3 +301,46 @@ def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatc
     with pytest.raises(RuntimeError, match="segmenter died"):
         run(options)
     assert 0 < len(read_video_frames(out)) <= 30
+
+
+def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrait_video):
+    """A file-size limit in the child stands in for a full disk."""
+    import resource
+
+    def two_megabytes():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+
+    out = tmp_path / "full.mp4"
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "camfx",
+            "--input",
+            str(portrait_video),
+            "--live",
+            "--segmenter",
+            "selfie",
+            "--no-window",
+            "--record",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=two_megabytes,
+    )
+    assert child.returncode == 2
+    last = child.stderr.strip().splitlines()[-1]
+    assert last.startswith("camfx: error:") and "is the disk full?" in last
+    # Live recordings are fragmented MP4: what reached the disk still plays, up to the
+    # fragment the full disk cut short (a player stops there too).
+    played = 0
+    with av.open(str(out)) as container:
+        try:
+            for _ in container.decode(video=0):
+                played += 1
+        except av.error.InvalidDataError:
+            pass
+    assert played > 5
