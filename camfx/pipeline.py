@@ -148,6 +148,12 @@ class Pipeline:
             if thread.is_alive():
                 thread.join()
 
+    def queue_lengths(self) -> list[int]:
+        """Items waiting between the threads (render); always 0-1 per slot when live."""
+        if self.live:
+            return []
+        return [q.qsize() for q in (self._frame_q, self._segmented_q, self._out_q)]
+
     def _guard(self, work) -> None:
         try:
             work()
