@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -323,6 +324,20 @@ def setup_logging(verbose: bool) -> None:
     )
 
 
+class _CtrlC:
+    """First Ctrl+C: stop cleanly (threads joined, recordings finished). Second: out, now."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.pressed:
+            os.write(2, b"camfx: forced exit\n")
+            os._exit(130)
+        self.pressed = True
+        raise KeyboardInterrupt
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     # Unwind like Ctrl+C does, so threads are joined and recordings finalized.
     raise SystemExit(128 + signum)
@@ -332,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        signal.signal(signal.SIGINT, _CtrlC())
         if hasattr(signal, "SIGXFSZ"):
             # Past a file-size limit, let the write fail (and say so) instead of dying.
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

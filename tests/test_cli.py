@@ -344,3 +344,25 @@ def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrai
         except av.error.InvalidDataError:
             pass
     assert played > 5
+
+
+def test_a_second_ctrl_c_forces_the_exit(monkeypatch):
+    from camfx import cli
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):  # os._exit never returns: neither does this
+        raise Exited(code)
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    handler = cli._CtrlC()
+    raised = None
+    try:
+        handler(signal.SIGINT, None)  # the first: a clean stop
+    except KeyboardInterrupt as exc:
+        raised = exc
+    assert isinstance(raised, KeyboardInterrupt)
+    with pytest.raises(Exited) as second:  # the second, during that stop: out at once
+        handler(signal.SIGINT, None)
+    assert second.value.args == (130,)
