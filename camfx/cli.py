@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from camfx import __version__, config
@@ -345,41 +347,55 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-        signal.signal(signal.SIGINT, _CtrlC())
-        if hasattr(signal, "SIGXFSZ"):
-            # Past a file-size limit, let the write fail (and say so) instead of dying.
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    try:
-        if argv and argv[0] in SUBCOMMANDS:
-            args = helper_parser().parse_args(argv)
-            setup_logging(args.verbose)
-            if args.command == "styles":
-                cmd_styles()
-            elif args.command == "models":
-                cmd_models(args.action, getattr(args, "source", None))
-            else:
-                from camfx.bench import run_bench
+    with _signal_handlers():
+        try:
+            return _dispatch(argv)
+        except CamfxError as exc:
+            print(f"camfx: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("camfx: interrupted", file=sys.stderr)
+            return 130
 
-                run_bench(
-                    args.input, args.seconds, (args.width, args.height), args.segmenter, args.fps
-                )
-            return 0
-        args = parse_run_args(argv)
+
+@contextlib.contextmanager
+def _signal_handlers() -> Iterator[None]:
+    """camfx's handlers while it runs; the caller's (e.g. a test runner's) afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = {signal.SIGTERM: _stop_on_sigterm, signal.SIGINT: _CtrlC()}
+    if hasattr(signal, "SIGXFSZ"):
+        # Past a file-size limit, let the write fail (and say so) instead of dying.
+        wanted[signal.SIGXFSZ] = signal.SIG_IGN
+    previous = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in SUBCOMMANDS:
+        args = helper_parser().parse_args(argv)
         setup_logging(args.verbose)
-        if args.list_cameras:
-            list_cameras()
-            return 0
-        options = run_options(args)
-        run(options)
+        if args.command == "styles":
+            cmd_styles()
+        elif args.command == "models":
+            cmd_models(args.action, getattr(args, "source", None))
+        else:
+            from camfx.bench import run_bench
+
+            run_bench(args.input, args.seconds, (args.width, args.height), args.segmenter, args.fps)
         return 0
-    except CamfxError as exc:
-        print(f"camfx: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("camfx: interrupted", file=sys.stderr)
-        return 130
+    args = parse_run_args(argv)
+    setup_logging(args.verbose)
+    if args.list_cameras:
+        list_cameras()
+        return 0
+    run(run_options(args))
+    return 0
 
 
 if __name__ == "__main__":
