@@ -130,3 +130,42 @@ def test_when_the_optimizer_fails_the_published_model_is_used_with_one_log_line(
     assert (stylizer.height, stylizer.width) == (384, 384)
     warnings = [r for r in caplog.records if "optimized style model" in r.getMessage()]
     assert len(warnings) == 1 and "flatbuffer surprise" in warnings[0].getMessage()
+
+
+def _gif(path):
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("gif", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb8"
+        for i in range(3):  # an animation: a bar moving across
+            image = np.zeros((48, 64, 3), np.uint8)
+            image[:, i * 20 : (i + 1) * 20] = (255, 160, 0)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["grey", "alpha", "animated-gif", "truncated", "tiny"])
+def test_style_pictures_in_awkward_formats(tmp_path, kind):
+    source = cv2.imread(str(SHARED / "styles" / "style19.jpg"))
+    if kind == "grey":
+        path = tmp_path / "grey.png"
+        cv2.imwrite(str(path), cv2.cvtColor(source, cv2.COLOR_BGR2GRAY))
+    elif kind == "alpha":
+        path = tmp_path / "alpha.png"
+        cv2.imwrite(str(path), cv2.cvtColor(source, cv2.COLOR_BGR2BGRA))
+    elif kind == "animated-gif":
+        path = _gif(tmp_path / "anim.gif")
+    elif kind == "truncated":
+        path = tmp_path / "half.jpg"
+        data = (SHARED / "styles" / "style19.jpg").read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path = tmp_path / "tiny.png"
+        cv2.imwrite(str(path), source[:3, :2])
+    picture_style = style.resolve_style(str(path))  # the first frame / what decodes is used
+    assert picture_style.bottleneck.shape == (1, 1, 1, 100)
+    assert np.isfinite(picture_style.bottleneck).all()
