@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,15 @@ def load(path: Path | None) -> tuple[dict[str, Any], Path | None]:
         raise CamfxError(f"{path}: not valid TOML ({exc})") from None
 
 
+def _where(path: Path, key: str) -> str:
+    """'FILE, line N' for a top-level key, so an error points at the line to fix."""
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if pattern.match(line):
+            return f"{path}, line {number}"
+    return str(path)
+
+
 def to_defaults(
     table: dict[str, Any], parser: argparse.ArgumentParser, path: Path
 ) -> dict[str, Any]:
@@ -60,12 +70,12 @@ def to_defaults(
         if action is None or name in ("help", "version", "config"):
             close = difflib.get_close_matches(name, options, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise CamfxError(f"{path}: unknown key '{key}'{hint}")
-        defaults[action.dest] = _convert(value, action, key, path)
+            raise CamfxError(f"{_where(path, key)}: unknown key '{key}'{hint}")
+        defaults[action.dest] = _convert(value, action, key, _where(path, key))
     return defaults
 
 
-def _convert(value: Any, action: argparse.Action, key: str, path: Path) -> Any:
+def _convert(value: Any, action: argparse.Action, key: str, path: str) -> Any:
     flag = isinstance(action, argparse._StoreConstAction)  # store_true / store_false
     if flag or isinstance(action, argparse.BooleanOptionalAction):
         if not isinstance(value, bool):

@@ -48,10 +48,12 @@ def test_the_default_location_is_read_when_it_exists(tmp_path, monkeypatch):
 )
 def test_bad_config_is_one_clear_line_naming_the_file(tmp_path, capsys, text, message):
     path = tmp_path / "config.toml"
-    path.write_text(text + "\n")
+    path.write_text("# my camfx settings\n" + text + "\n")
     with pytest.raises(CamfxError, match=message) as info:
         parse_run_args(["--config", str(path)])
     assert str(path) in str(info.value)
+    if "TOML" not in message:
+        assert f"{path}, line 2:" in str(info.value)  # the key is on the file's second line
     assert main(["--config", str(path), "--no-window"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 
