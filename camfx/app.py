@@ -153,6 +153,11 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
     style = choose_style(options)  # a bad style fails before a camera is opened
+    for output in (options.record, options.matte):
+        if output is not None:
+            from camfx.outputs import check_writable
+
+            check_writable(output)
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
         effect = build_effect(options, style, source.frame_size)

@@ -16,6 +16,23 @@ import numpy as np
 from camfx.errors import CamfxError
 
 
+def check_writable(path: Path) -> None:
+    """Fail now, in one line, if `path` cannot be written (missing or read-only folder)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise CamfxError(f"cannot record to {path}: folder {path.parent} not found")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise CamfxError(
+            f"cannot record to {path} ({exc.strerror}); choose a folder you can write to"
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
 class VideoRecorder:
     """Writes BGR frames to an H.264 MP4, with the audio of a source file if asked.
 
@@ -44,8 +61,7 @@ class VideoRecorder:
         fragmented: bool = False,
     ) -> None:
         self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise CamfxError(f"cannot record to {self.path}: folder {self.path.parent} not found")
+        check_writable(self.path)
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # yuv420p needs even sizes
         self.fps = fps
         self.audio_source = None if audio_source is None else Path(audio_source)

@@ -141,6 +141,13 @@ def corrupt_image(tmp_path):
             {},
             "folder",
         ),
+        (
+            # /proc takes no new files, even from root (the tests run as root, which
+            # ignores permission bits).
+            lambda t: ["--input", str(MEDIA / "yoga.jpg"), "--record", "/proc/camfx.mp4"],
+            {},
+            "choose a folder you can write to",
+        ),
     ],
     ids=[
         "missing-input",
@@ -149,6 +156,7 @@ def corrupt_image(tmp_path):
         "corrupt-style",
         "missing-model",
         "missing-output-folder",
+        "read-only-output",
     ],
 )
 def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, make_args, env, message):
