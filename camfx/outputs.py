@@ -62,7 +62,8 @@ class VideoRecorder:
     ) -> None:
         self.path = Path(path)
         check_writable(self.path)
-        self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # yuv420p needs even sizes
+        # yuv420p needs even sizes, and at least 2x2
+        self.size = (max(2, size[0] - size[0] % 2), max(2, size[1] - size[1] % 2))
         self.fps = fps
         self.audio_source = None if audio_source is None else Path(audio_source)
         self.frames_written = 0

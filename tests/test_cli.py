@@ -374,3 +374,27 @@ def test_a_second_ctrl_c_forces_the_exit(monkeypatch):
     with pytest.raises(Exited) as second:  # the second, during that stop: out at once
         handler(signal.SIGINT, None)
     assert second.value.args == (130,)
+
+
+@pytest.mark.parametrize(("width", "height"), [(7680, 4320), (3840, 2160), (13, 7), (1, 1)])
+def test_frames_of_extreme_sizes_render(tmp_path, width, height):
+    picture = tmp_path / "frame.png"
+    cv2.imwrite(str(picture), cv2.resize(cv2.imread(str(MEDIA / "kitchen.jpg")), (width, height)))
+    out = tmp_path / "out.mp4"
+    result = run_camfx(
+        "--input", str(picture), "--segmenter", "selfie", "--no-window", "--record", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    frames = read_video_frames(out)
+    # yuv420p needs even sizes: the odd pixel is cropped (a 1x1 frame becomes 2x2)
+    assert len(frames) == 1
+    assert frames[0].shape[:2] == (max(2, height - height % 2), max(2, width - width % 2))
+
+
+def test_a_truncated_video_is_a_clear_error(tmp_path, portrait_video):
+    broken = tmp_path / "broken.mp4"
+    data = portrait_video.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # the index (moov) is at the end: gone
+    result = run_camfx("--input", str(broken), "--no-window", "--record", str(tmp_path / "o.mp4"))
+    assert result.returncode == 2
+    assert "not a video camfx can read" in result.stderr.strip().splitlines()[-1]
