@@ -85,10 +85,10 @@ class MaskRefiner:
             return mask
         # Small changes are noise: blend them in slowly. Large ones are motion:
         # follow at once, so a moving person does not leave a smear.
-        change = cv2.absdiff(mask, previous)
-        still_rate = 1.0 - self.settings.smoothing
-        rate = cv2.min(change * ((1.0 - still_rate) / _MOTION) + still_rate, 1.0)
-        smoothed = previous + rate * (mask - previous)
+        still_rate = np.float32(1.0 - self.settings.smoothing)
+        change = np.abs(mask - previous)
+        rate = np.minimum(change * ((1 - still_rate) / _MOTION) + still_rate, np.float32(1.0))
+        smoothed = (previous + rate * (mask - previous)).astype(np.float32, copy=False)
         self._previous = smoothed
         return smoothed
 

@@ -14,10 +14,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from camfx.evaluation import key_person
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI runs the property tests on a fixed set of examples (a landing must not depend on
+# luck); elsewhere hypothesis explores anew each run. HYPOTHESIS_PROFILE=thorough: 20x more.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))
 MEDIA = SHARED / "media"
 MODELS_DIR = Path(os.environ.get("CAMFX_MODELS", SHARED / "models")).resolve()
