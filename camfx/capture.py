@@ -112,6 +112,8 @@ class VideoCaptureSource(FrameSource):
         self._pace = pace and not self.is_camera
         self._started: float | None = None
         self._delivered = 0
+        self._last_good: np.ndarray | None = None
+        self._broken_in_a_row = 0
 
     def _request_camera_mode(self, size: tuple[int, int] | None, fps: float | None) -> None:
         if size:
@@ -127,12 +129,30 @@ class VideoCaptureSource(FrameSource):
             self._wait_for_frame_time()
         ok, image = self._capture.read()
         if not ok or image is None or image.size == 0:
-            return None
+            return self._stand_in_for_broken_frame()
         image = to_bgr(image)
+        self._last_good = image
+        self._broken_in_a_row = 0
         self._delivered += 1
         if self._resize_to and (image.shape[1], image.shape[0]) != self._resize_to:
             image = cv2.resize(image, self._resize_to, interpolation=cv2.INTER_AREA)
         return image
+
+    MAX_BROKEN_IN_A_ROW = 10
+
+    def _stand_in_for_broken_frame(self) -> np.ndarray | None:
+        """A file frame that fails to decode, with frames still to come: show the last good
+        one in its place, so the count and the timing (and the sound) stay right."""
+        remaining = self.frame_count is not None and self._delivered < self.frame_count
+        if not remaining or self._last_good is None:
+            return None
+        self._broken_in_a_row += 1
+        if self._broken_in_a_row > self.MAX_BROKEN_IN_A_ROW:
+            return None  # not a damaged frame: the rest of the file is unreadable
+        if self._broken_in_a_row == 1:
+            log.warning("frame %d could not be decoded; showing the one before", self._delivered)
+        self._delivered += 1
+        return self._last_good.copy()
 
     def _wait_for_frame_time(self) -> None:
         now = time.monotonic()

@@ -356,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("camfx: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            # `camfx styles | head`: the reader left; leave quietly too (and keep Python
+            # from complaining while it flushes stdout on the way out).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
 
 
 @contextlib.contextmanager

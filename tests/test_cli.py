@@ -398,3 +398,43 @@ def test_a_truncated_video_is_a_clear_error(tmp_path, portrait_video):
     result = run_camfx("--input", str(broken), "--no-window", "--record", str(tmp_path / "o.mp4"))
     assert result.returncode == 2
     assert "not a video camfx can read" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.5, 1.5])
+def test_ctrl_c_at_any_moment_from_start_up_on_is_quiet(tmp_path, delay, portrait_video):
+    """During the imports, the model loading, or mid-recording: exit 130, no traceback."""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "camfx",
+            "--input",
+            str(portrait_video),
+            "--no-window",
+            "--record",
+            str(tmp_path / "out.mp4"),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "camfx: interrupted"
+
+
+def test_a_video_with_corrupt_frames_renders_to_the_end(tmp_path, portrait_video):
+    data = bytearray(portrait_video.read_bytes())
+    rng = np.random.default_rng(1)
+    for offset in rng.integers(len(data) // 3, 2 * len(data) // 3, size=200):
+        data[offset] = rng.integers(0, 256)  # damage in the middle of the picture data
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "out.mp4"
+    result = run_camfx(
+        "--input", str(damaged), "--segmenter", "selfie", "--no-window", "--record", str(out)
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert len(read_video_frames(out)) == 270
