@@ -438,3 +438,34 @@ def test_a_video_with_corrupt_frames_renders_to_the_end(tmp_path, portrait_video
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert len(read_video_frames(out)) == 270
+
+
+def test_a_video_whose_size_changes_midway_renders_every_frame(tmp_path):
+    """Two H.264 streams of different sizes back to back, as a camera re-negotiating."""
+
+    def encode(size, frames):
+        path = tmp_path / f"{size[0]}.h264"
+        with av.open(str(path), "w", format="h264") as out:
+            stream = out.add_stream("libx264", rate=25)
+            stream.width, stream.height = size
+            stream.pix_fmt = "yuv420p"
+            for i in range(frames):
+                image = np.full((size[1], size[0], 3), 90, np.uint8)
+                cv2.circle(
+                    image, (size[0] // 2, size[1] // 2), size[1] // 4 + i, (255, 255, 255), -1
+                )
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                    out.mux(packet)
+            for packet in stream.encode(None):
+                out.mux(packet)
+        return path.read_bytes()
+
+    video = tmp_path / "changing.h264"
+    video.write_bytes(encode((320, 240), 20) + encode((640, 360), 20))
+    out = tmp_path / "out.mp4"
+    result = run_camfx(
+        "--input", str(video), "--segmenter", "selfie", "--no-window", "--record", str(out)
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    frames = read_video_frames(out)
+    assert len(frames) == 40 and {f.shape for f in frames} == {(240, 320, 3)}

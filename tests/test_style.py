@@ -169,3 +169,26 @@ def test_style_pictures_in_awkward_formats(tmp_path, kind):
     picture_style = style.resolve_style(str(path))  # the first frame / what decodes is used
     assert picture_style.bottleneck.shape == (1, 1, 1, 100)
     assert np.isfinite(picture_style.bottleneck).all()
+
+
+def test_a_cmyk_jpeg_style(tmp_path):
+    from PIL import Image  # only to write the CMYK file: camfx reads it with OpenCV
+
+    path = tmp_path / "cmyk.jpg"
+    Image.open(SHARED / "styles" / "style19.jpg").convert("CMYK").save(path)
+    assert Image.open(path).mode == "CMYK"
+    cmyk = style.resolve_style(str(path))
+    # The same painting, so nearly the same bottleneck as the RGB original.
+    starry = style.bundled_styles()["starry"].bottleneck
+    assert np.corrcoef(cmyk.bottleneck.ravel(), starry.ravel())[0, 1] > 0.9
+
+
+def test_a_20000_pixel_square_style_picture(tmp_path):
+    path = tmp_path / "huge.jpg"
+    huge = np.zeros((20000, 20000, 3), np.uint8)
+    huge[::50] = (40, 120, 220)
+    huge[:, ::70, 1] = 255
+    cv2.imwrite(str(path), huge, [cv2.IMWRITE_JPEG_QUALITY, 50])
+    del huge
+    bottleneck = style.resolve_style(str(path)).bottleneck
+    assert bottleneck.shape == (1, 1, 1, 100) and np.isfinite(bottleneck).all()
