@@ -469,3 +469,31 @@ def test_a_video_whose_size_changes_midway_renders_every_frame(tmp_path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     frames = read_video_frames(out)
     assert len(frames) == 40 and {f.shape for f in frames} == {(240, 320, 3)}
+
+
+def test_a_video_whose_frame_rate_changes_midway_renders_every_frame(tmp_path):
+    """25 fps, then 12.5 fps (timestamps 80 ms apart): every frame comes out, once."""
+    from fractions import Fraction
+
+    video = tmp_path / "vfr.mp4"
+    with av.open(str(video), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        pts = 0
+        for i in range(40):
+            image = np.full((240, 320, 3), 90, np.uint8)
+            cv2.circle(image, (160, 120), 30 + i, (255, 255, 255), -1)
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            pts += 40 if i < 20 else 80
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    out_path = tmp_path / "out.mp4"
+    result = run_camfx(
+        "--input", str(video), "--segmenter", "selfie", "--no-window", "--record", str(out_path)
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert len(read_video_frames(out_path)) == 40
