@@ -82,6 +82,7 @@ class VideoBackdrop(Backdrop):
         self._started: float | None = None
         self._shown = -1
         self._current: np.ndarray | None = None
+        self._covered: tuple[int, tuple[int, int], np.ndarray] | None = None  # (frame, size, pic)
 
     def picture(self, size: tuple[int, int]) -> np.ndarray:
         now = time.monotonic()
@@ -97,7 +98,10 @@ class VideoBackdrop(Backdrop):
                 self._started, due, self._shown = now, 0, -1
             self._current = frame
             self._shown += 1
-        return cover(self._current, size)
+        # The clip runs slower than the camera: scale each of its frames once, not per call.
+        if self._covered is None or self._covered[:2] != (self._shown, size):
+            self._covered = (self._shown, size, cover(self._current, size))
+        return self._covered[2]
 
 
 def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -138,6 +142,7 @@ class Effect:
         self.refiner = MaskRefiner(mask_settings)
         self.plate = CleanPlate()
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
+        self._solid: np.ndarray | None = None  # the color effect's picture
 
     def available_effects(self) -> tuple[str, ...]:
         """The effects this instance can switch to (image and video need their backdrop)."""
@@ -158,7 +163,13 @@ class Effect:
         if s.effect == "none":
             return image
         if s.effect == "color":
-            return np.full_like(image, s.color)
+            if (
+                self._solid is None
+                or self._solid.shape != image.shape
+                or (tuple(self._solid[0, 0]) != s.color)
+            ):
+                self._solid = np.full_like(image, s.color)  # made once, not every frame
+            return self._solid
         if s.effect in ("image", "video"):
             if self.backdrop is None:
                 raise CamfxError(f"the {s.effect} effect needs --background FILE")

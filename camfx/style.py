@@ -81,6 +81,7 @@ def read_image(path: Path) -> np.ndarray:
     """A picture file as BGR uint8, or a one-line error saying what is wrong with it."""
     if not path.is_file():
         raise CamfxError(f"{path}: no such file")
+    # imread rather than imdecode: it keeps what decodes of a truncated JPEG.
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise CamfxError(f"{path}: not a readable image (try a JPEG or PNG)")
@@ -119,8 +120,9 @@ def style_cache_dir() -> Path:
 
 def picture_style(path: Path, predictor_factory=None) -> Style:
     """The style of any picture, its bottleneck taken from the cache when computed before."""
-    data = path.read_bytes() if path.is_file() else b""
-    image = read_image(path)  # also validates the file before anything is cached
+    if not path.is_file():
+        raise CamfxError(f"{path}: no such file")
+    data = path.read_bytes()  # hashed for the cache; the picture is decoded only on a miss
     key = hashlib.sha256(data).hexdigest()[:32]
     cached = style_cache_dir() / f"{key}.npy"
     if cached.is_file():
@@ -130,6 +132,7 @@ def picture_style(path: Path, predictor_factory=None) -> Style:
             return Style(path.stem, bottleneck, title=path.stem, source=str(path))
         except (ValueError, OSError, CamfxError):
             log.warning("style cache %s is unreadable; computing it again", cached)
+    image = read_image(path)  # validates the file before anything is cached
     predictor = (predictor_factory or create_predictor)()
     bottleneck = predictor.bottleneck(image)
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -250,9 +253,8 @@ def load_transfer_model(
         raise CamfxError(
             f"unknown style model '{precision}'; use one of {', '.join(TRANSFER_MODELS)}"
         ) from None
-    published = models.load(model_name, threads, device)  # checks the file is the right one
     if size is None:
-        return published
+        return models.load(model_name, threads, device)
     try:
         path = optimized_model_path(models.require(model_name), size)
         optimized = load_model(path, threads, device)
@@ -267,7 +269,8 @@ def load_transfer_model(
             str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__,
             *PUBLISHED_SIZE,
         )
-        return published
+        # Loaded only now: its tensor check turns a wrong file into the usual fix-it line.
+        return models.load(model_name, threads, device)
 
 
 def create_stylizer(
