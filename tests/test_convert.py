@@ -299,3 +299,29 @@ def test_script_writes_metadata_camfx_reads(tmp_path, frames):
     assert float(mean.ravel()[0]) == 127.5 and float(std.ravel()[0]) == 127.5
     assert metadata.read_labels(out)[:2] == ["background", "class1"]
     assert load_model(out, threads=1, device="cpu").inputs[0].shape == (1, 65, 65, 3)
+
+
+def test_benchmark_models_table_and_chart(tmp_path):
+    """The benchmark measures published models against a reference and draws its chart."""
+    fp16 = MODELS_DIR / "style_transfer_f16_384.tflite"
+    int8 = MODELS_DIR / "style_transfer_quantized_384.tflite"
+    table, chart = tmp_path / "table.md", tmp_path / "chart.png"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_models.py"), "--reference",
+         str(fp16), str(int8), "--task", "image", "--threads", "1,2", "--runs", "2",
+         "--turns", "1", "--frames-per-video", "2", "--markdown", str(table),
+         "--chart", str(chart)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [[cell.strip() for cell in line.strip("|").split("|")]
+             for line in table.read_text().splitlines()]
+    psnr_column = lines[0].index("PSNR dB")
+    rows = {cells[0]: cells for cells in lines[2:]}
+    assert rows[fp16.name][psnr_column] == "ref"
+    int8_psnr = float(rows[int8.name][psnr_column])
+    assert 15 < int8_psnr < 60  # int8 changes the picture, but not beyond recognition
+    import cv2
+
+    picture = cv2.imread(str(chart))
+    assert picture is not None and picture.shape[1] > 800

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from camfx.convert.sources import Source
+if TYPE_CHECKING:  # the metrics below also serve scripts/benchmark_models.py, without TF
+    from camfx.convert.sources import Source
 
 TASKS = ("generic", "image", "segmentation")
 
@@ -103,15 +105,20 @@ def _errors(name: str, pairs: list[tuple[np.ndarray, np.ndarray]], task: str,
     diffs = np.concatenate([np.abs(a.astype(np.float64) - b).ravel() for a, b in pairs])
     result = OutputError(name, float(diffs.max()), float(diffs.mean()))
     if task == "image":
-        mse = float(np.mean(diffs**2))
-        result.psnr = float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
+        result.psnr = psnr_of(diffs, peak)
     elif task == "segmentation":
-        result.iou = float(np.mean([label_iou(_labels(a), _labels(b)) for a, b in pairs]))
+        result.iou = float(np.mean([label_iou(labels_of(a), labels_of(b)) for a, b in pairs]))
     return result
 
 
-def _labels(output: np.ndarray) -> np.ndarray:
+def labels_of(output: np.ndarray) -> np.ndarray:
+    """Class scores -> label map (argmax), or one probability channel -> mask."""
     return output.argmax(-1) if output.shape[-1] > 1 else (output[..., 0] > 0.5)
+
+
+def psnr_of(differences: np.ndarray, peak: float = 1.0) -> float:
+    mse = float(np.mean(np.square(differences, dtype=np.float64)))
+    return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
 
 
 def label_iou(a: np.ndarray, b: np.ndarray) -> float:
