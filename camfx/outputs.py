@@ -97,6 +97,10 @@ class VideoRecorder:
         stream = self._container.add_stream("libx264", rate=self._rate)
         stream.width, stream.height = self.size
         stream.pix_fmt = "yuv420p"
+        # Say what the pixels are (BT.601, limited range), so players need not guess.
+        context = stream.codec_context
+        context.color_range, context.colorspace = 1, 6  # MPEG range; SMPTE 170M (BT.601)
+        context.color_primaries, context.color_trc = 6, 6
         stream.options = {"crf": str(self._crf), "preset": "veryfast"}
         # A millisecond clock lets live frames carry their real capture times.
         stream.codec_context.time_base = Fraction(1, 1000)
@@ -110,7 +114,10 @@ class VideoRecorder:
         # renders: live frames (captured_at) have no source audio to follow.
         if self.frames_written == 0 and captured_at is None and self.audio_source is not None:
             self._open_audio()
-        frame = av.VideoFrame.from_ndarray(self._fit(image), format="bgr24")
+        # OpenCV's BT.601 limited-range conversion, not swscale's default: that one
+        # rounds every level down (mid-grey 128 came back as 126 from a lossless file).
+        yuv = cv2.cvtColor(self._fit(image), cv2.COLOR_BGR2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         if captured_at is None:
             pts = round(self.frames_written * 1000 / self._rate)
         else:
