@@ -126,6 +126,9 @@ def load_keras(path: Path, shapes=None) -> Source:
     """A Keras model file (.keras or .h5)."""
     if not path.is_file():
         raise SourceError(f"Keras model {path} not found: give a .keras or .h5 file")
+    # Registers the custom layers of the networks camfx rebuilds, so their files load.
+    import camfx.convert.magenta  # noqa: F401
+
     try:
         model = tf.keras.models.load_model(path, compile=False)
     except Exception as exc:
