@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the style prediction .tflite that turns style pictures into bottlenecks")
     q.add_argument("--allow-float-ops", action="store_true",
                    help="int8: keep ops with no int8 kernel in float instead of failing")
+    q.add_argument("--float-ops", default="", metavar="OP,OP",
+                   help="int8: keep these builtin ops in float (e.g. RSQRT,SQUARED_DIFFERENCE)")
     v = p.add_argument_group("validation")
     v.add_argument("--validate", action="store_true", help="compare TF and TFLite outputs")
     v.add_argument("--task", choices=("generic", "image", "segmentation"), default="generic")
@@ -175,7 +177,8 @@ def convert_one(source, mode: str, args: argparse.Namespace, calibration, valida
     from camfx.convert import quantize, validate
 
     started = time.perf_counter()
-    model = quantize.convert(source, mode, calibration, args.allow_float_ops)
+    float_ops = [op for op in args.float_ops.split(",") if op] if mode == "int8" else []
+    model = quantize.convert(source, mode, calibration, args.allow_float_ops, float_ops)
     seconds = time.perf_counter() - started
     if args.metadata:
         model = write_metadata(model, source, args)

@@ -325,3 +325,27 @@ def test_benchmark_models_table_and_chart(tmp_path):
 
     picture = cv2.imread(str(chart))
     assert picture is not None and picture.shape[1] > 800
+
+
+def test_int8_can_keep_named_ops_in_float(keras_file, frames):
+    source = sources.load_keras(keras_file, [(1, 64, 64, 3)])
+    data = quantize.image_dataset(frames, "image", (64, 64))
+    everything = quantize.convert(source, "int8", data)
+    selective = quantize.convert(source, "int8", data, float_ops=["logistic"])
+    assert "LOGISTIC" in op_names(everything) and "LOGISTIC" in op_names(selective)
+    output_types = {
+        name: set(output_tensor_types(model, "LOGISTIC"))
+        for name, model in (("all", everything), ("selective", selective))
+    }
+    assert output_types == {"all": {schema.TensorType.INT8},
+                            "selective": {schema.TensorType.FLOAT32}}
+    validate.check(validate.compare(source, selective, data(), "segmentation"), "int8")
+
+
+def output_tensor_types(model: bytes, op: str) -> list[int]:
+    parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in parsed.operatorCodes]
+    graph = parsed.subgraphs[0]
+    return [graph.tensors[o.outputs[0]].type for o in graph.operators
+            if names[codes[o.opcodeIndex]] == op]
