@@ -170,7 +170,16 @@ def markdown(results: dict[Path, Result], threads: list[int], reference: Path | 
     return "\n".join(lines)
 
 
-def chart(results: dict[Path, Result], threads: list[int], path: Path, title: str) -> None:
+def score_label(r: Result, reference: Path | None) -> str:
+    if r.path == reference:
+        return "reference"
+    if r.psnr is not None:
+        return "identical" if not np.isfinite(r.psnr) else f"{r.psnr:.1f} dB"
+    return "" if r.iou is None else f"IoU {r.iou:.3f}"
+
+
+def chart(results: dict[Path, Result], threads: list[int], path: Path, title: str,
+          reference: Path | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,15 +195,13 @@ def chart(results: dict[Path, Result], threads: list[int], path: Path, title: st
     left.invert_yaxis()
     left.set_xlabel("latency, ms (median)")
     left.legend(loc="lower right", fontsize="small")
-    scores = [r.psnr if r.psnr is not None else r.iou for r in results.values()]
-    finite = [s if s is not None and np.isfinite(s) else 0 for s in scores]
     right.barh(names, [r.size_mb for r in results.values()], color="grey")
     right.invert_yaxis()
     right.set_xlabel("size on disk, MB")
+    right.set_xlim(0, 1.3 * max(r.size_mb for r in results.values()))  # room for labels
     right.set_yticks([])
-    for y, (r, s) in enumerate(zip(results.values(), finite, strict=True)):
-        label = "" if s == 0 else (f" {s:.1f} dB" if r.psnr is not None else f" IoU {s:.3f}")
-        right.text(r.size_mb, y, label, va="center")
+    for y, r in enumerate(results.values()):
+        right.text(r.size_mb, y, " " + score_label(r, reference), va="center")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -242,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(table + "\n")
     if args.chart:
-        chart(results, threads, args.chart, args.title)
+        chart(results, threads, args.chart, args.title, args.reference)
         print(f"\nchart: {args.chart}")
     return 0
 
