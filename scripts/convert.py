@@ -39,9 +39,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     src.add_argument("--saved-model", type=Path, metavar="DIR", help="a SavedModel directory")
     src.add_argument("--keras", type=Path, metavar="FILE", help="a Keras model (.keras, .h5)")
     src.add_argument("--graph", type=Path, metavar="FILE", help="a frozen GraphDef (.pb)")
+    src.add_argument("--checkpoint", type=Path, metavar="PREFIX",
+                     help="a TF1 checkpoint (PREFIX.meta, PREFIX.index, data)")
     cut = p.add_argument_group("cut and shapes")
-    cut.add_argument("--input-arrays", default="", help="graph: input tensors, comma-separated")
-    cut.add_argument("--output-arrays", default="", help="graph: output tensors, comma-separated")
+    cut.add_argument("--input-arrays", default="",
+                     help="graph/checkpoint: input tensors, comma-separated")
+    cut.add_argument("--output-arrays", default="",
+                     help="graph/checkpoint: output tensors, comma-separated")
     cut.add_argument("--signature", default="serving_default", help="SavedModel signature")
     cut.add_argument("--input-shape", action="append", default=[], metavar="[NAME=]1,H,W,C",
                      help="fix an input's shape (repeat per input)")
@@ -93,7 +97,11 @@ def load_source(args: argparse.Namespace):
     inputs = [n for n in args.input_arrays.split(",") if n]
     outputs = [n for n in args.output_arrays.split(",") if n]
     if not inputs or not outputs:
-        raise sources.SourceError("--graph needs --input-arrays and --output-arrays")
+        raise sources.SourceError(
+            "--graph and --checkpoint need --input-arrays and --output-arrays"
+        )
+    if args.checkpoint:
+        return sources.load_checkpoint(args.checkpoint, inputs, outputs, shapes)
     return sources.load_graph_def(args.graph, inputs, outputs, shapes)
 
 

@@ -349,3 +349,31 @@ def output_tensor_types(model: bytes, op: str) -> list[int]:
     graph = parsed.subgraphs[0]
     return [graph.tensors[o.outputs[0]].type for o in graph.operators
             if names[codes[o.opcodeIndex]] == op]
+
+
+def test_tf1_checkpoint_is_frozen_and_cut(tmp_path, frames):
+    """A TF1 checkpoint with variables (how Magenta first released its networks)."""
+    rng = np.random.default_rng(7)
+    graph = tf.Graph()
+    with graph.as_default():
+        picture = tf.compat.v1.placeholder(tf.float32, [1, None, None, 3], name="input_image")
+        kernel = tf.compat.v1.get_variable(
+            "conv/kernel", initializer=rng.normal(0, 0.3, (3, 3, 3, 4)).astype(np.float32))
+        features = tf.nn.relu(tf.nn.conv2d(picture, kernel, 1, "SAME"))
+        tf.sigmoid(tf.reduce_mean(features, axis=-1, keepdims=True), name="mask")
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            prefix = tmp_path / "model.ckpt"
+            tf.compat.v1.train.Saver().save(session, str(prefix))
+            expected_kernel = session.run(kernel)
+    source = sources.load_checkpoint(prefix, ["input_image"], ["mask"], [(1, 48, 64, 3)])
+    data = quantize.image_dataset(frames, "input_image", (48, 64))
+    model = quantize.convert(source, "none")
+    validate.check(validate.compare(source, model, data(), "segmentation"), "none")
+    # The restored weights, not fresh ones, are in the model.
+    x = next(data())["input_image"]
+    manual = 1 / (1 + np.exp(-tf.reduce_mean(tf.nn.relu(
+        tf.nn.conv2d(x, expected_kernel, 1, "SAME")), -1, keepdims=True).numpy()))
+    assert np.abs(source.run([x])["mask"] - manual).max() < 1e-5
+    with pytest.raises(sources.SourceError, match="not found"):
+        sources.load_checkpoint(tmp_path / "nope.ckpt", ["input_image"], ["mask"])

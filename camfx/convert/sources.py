@@ -177,11 +177,44 @@ def load_graph_def(
         graph_def.ParseFromString(path.read_bytes())
     except Exception as exc:
         raise SourceError(f"{path} is not a frozen GraphDef (.pb): {exc}") from exc
+    return _cut(graph_def, path.name, input_arrays, output_arrays, shapes)
+
+
+def load_checkpoint(
+    prefix: Path, input_arrays: Sequence[str], output_arrays: Sequence[str], shapes=None
+) -> Source:
+    """A TF1 checkpoint (``PREFIX.meta`` + ``PREFIX.index`` + data), as Magenta's original
+    release: the graph is restored, its variables frozen into constants, then cut as a
+    frozen graph is."""
+    meta = Path(f"{prefix}.meta")
+    if not meta.is_file() or not Path(f"{prefix}.index").is_file():
+        raise SourceError(
+            f"checkpoint {prefix} not found: give the prefix of PREFIX.meta and PREFIX.index"
+        )
+    outputs = [_clean_name(n) for n in output_arrays]
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        saver = tf.compat.v1.train.import_meta_graph(str(meta), clear_devices=True)
+        saver.restore(session, str(prefix))
+        try:
+            graph_def = tf.compat.v1.graph_util.convert_variables_to_constants(
+                session, graph.as_graph_def(), outputs
+            )
+        except (AssertionError, KeyError) as exc:
+            raise SourceError(
+                f"checkpoint {Path(prefix).name} has no output named {exc}: "
+                "check --output-arrays"
+            ) from None
+    return _cut(graph_def, f"checkpoint {Path(prefix).name}", input_arrays, output_arrays,
+                shapes)
+
+
+def _cut(graph_def, what: str, input_arrays: Sequence[str], output_arrays: Sequence[str],
+         shapes) -> Source:
     nodes = {node.name for node in graph_def.node}
     missing = [n for n in (*input_arrays, *output_arrays) if _clean_name(n) not in nodes]
     if missing:
         raise SourceError(
-            f"{path.name} has no tensor named {', '.join(missing)}: check the names "
+            f"{what} has no tensor named {', '.join(missing)}: check the names "
             "(e.g. with Netron) and pass them to --input-arrays / --output-arrays"
         )
     static = _static_tensors(graph_def, input_arrays)
@@ -203,7 +236,8 @@ def load_graph_def(
     def body(*args):
         return dict(zip(map(_clean_name, output_arrays), wrapped(*args), strict=True))
 
-    return Source(_concrete(body, specs), f"frozen graph {path.name}", [wrapped])
+    description = what if what.startswith("checkpoint") else f"frozen graph {what}"
+    return Source(_concrete(body, specs), description, [wrapped])
 
 
 def _tensor(name: str) -> str:
