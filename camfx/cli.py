@@ -108,7 +108,7 @@ def run_parser() -> argparse.ArgumentParser:
         "--fit",
         choices=FITS,
         help="how a frame is fitted into the segmenter's input "
-        "(default: tile for deeplab, squash for the selfie models)",
+        "(default: track for deeplab, squash for the selfie models)",
     )
     mask = p.add_argument_group("person mask (see README: Segmentation)")
     defaults = MaskSettings()

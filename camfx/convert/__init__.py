@@ -4,8 +4,7 @@ Needs TensorFlow (``pip install 'camfx[convert]'``); nothing in the camfx app im
 this package. The steps, one module each:
 
 - :mod:`camfx.convert.sources`: a SavedModel, a Keras model, a frozen GraphDef or a TF1
-  checkpoint cut at
-  named tensors, as one concrete function with fixed input shapes;
+  checkpoint cut at named tensors, as one concrete function with fixed input shapes;
 - :mod:`camfx.convert.quantize`: the converter for ``none | dynamic | float16 | int8``,
   and representative datasets (image folders, videos, content frames paired with style
   bottlenecks) for int8;
