@@ -106,29 +106,35 @@ def inputs_for(bench: Bench, frames: list[np.ndarray], scale: tuple[float, float
 def measure(paths: list[Path], samples_for, threads: list[int], runs: int,
             turns: int) -> dict[Path, Result]:
     results = {p: Result(p, p.stat().st_size / 1e6) for p in paths}
-    benches = {}
+    # Load and first run each in a fresh state: with many interpreters alive, loading
+    # slows down several times over (measured: 100 -> 650 ms), which is not the model.
     for p in paths:
-        bench = Bench(p, threads[0])
-        results[p].load_ms = bench.load_ms
+        loads = []
+        for _ in range(3):
+            bench = Bench(p, threads[0])
+            loads.append(bench.load_ms)
+        results[p].load_ms = statistics.median(loads)
         first = samples_for(bench)[0]
         started = time.perf_counter()
         bench.run(first)
         results[p].first_run_ms = (time.perf_counter() - started) * 1e3
-        for n in threads:
-            benches[p, n] = bench if n == threads[0] else Bench(p, n)
-    timings: dict[tuple[Path, int], list[float]] = {key: [] for key in benches}
-    for _ in range(turns):
-        for key, bench in benches.items():
-            sample = samples_for(bench)[0]
-            bench.run(sample)  # warm-up
-            times = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                bench.run(sample)
-                times.append((time.perf_counter() - started) * 1e3)
-            timings[key].append(statistics.median(times))
-    for (p, n), values in timings.items():
-        results[p].latency_ms[n] = statistics.median(values)
+        del bench
+    for n in threads:
+        benches = {p: Bench(p, n) for p in paths}
+        timings: dict[Path, list[float]] = {p: [] for p in paths}
+        for _ in range(turns):
+            for p, bench in benches.items():
+                sample = samples_for(bench)[0]
+                bench.run(sample)  # warm-up
+                times = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    bench.run(sample)
+                    times.append((time.perf_counter() - started) * 1e3)
+                timings[p].append(statistics.median(times))
+        for p, values in timings.items():
+            results[p].latency_ms[n] = statistics.median(values)
+        del benches
     return results
 
 
