@@ -39,6 +39,19 @@ def pytest_configure(config: pytest.Config) -> None:
             f"test data not found: {', '.join(map(str, missing))}; "
             "set CAMFX_MODELS (and CAMFX_SHARED) to the shared folders"
         )
+    bring_up_litert_gpu_before_tensorflow()
+
+
+def bring_up_litert_gpu_before_tensorflow() -> None:
+    """The conversion tests import TensorFlow at collection, into this same process. When
+    LiteRT's GPU accelerator is first tried *after* that import, the process aborts at exit
+    ("free(): invalid pointer"; LiteRT 2.3 + TF 2.21, reproduced outside pytest), failing
+    a run whose tests all passed. Tried once before, it is fine. camfx itself never imports
+    TensorFlow; scripts/convert.py only uses LiteRT on the CPU."""
+    from camfx import runtime
+
+    runtime.load_model(MODELS_DIR / "selfie_segmentation.tflite", threads=1, device="auto")
+    runtime._gpu_unusable_reason = None  # the tests see a process that has not probed yet
 
 
 @pytest.fixture(autouse=True)
