@@ -86,7 +86,7 @@ def build_effect(options: RunOptions, style: Style, frame_size: tuple[int, int])
     return Effect(
         segmenter,
         stylizer,
-        options.mask,
+        segmenter.tuned(options.mask),  # DeepLab brings its own guided filter
         options.effect,
         backdrop=open_backdrop(options),
         predictor=create_predictor(threads=1, device=options.device),

@@ -149,7 +149,7 @@ def run_bench(
     published = Effect(
         effect.segmenter,
         create_stylizer(style, options.style_model, default_threads(), "cpu", size=None),
-        options.mask,
+        effect.segmenter.tuned(options.mask),
     )  # no predictor: strength 1, as the published demos
     print(
         f"camfx bench: {path} scaled to {size[0]}x{size[1]}, {seconds:.0f} s per run, "

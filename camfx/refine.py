@@ -122,33 +122,63 @@ def remove_small_blobs(prob: np.ndarray, threshold: float, min_fraction: float) 
 def guided_filter(
     frame_bgr: np.ndarray, mask: np.ndarray, radius: int, eps: float, subsample: int = 2
 ) -> np.ndarray:
-    """Fast guided filter (He & Sun 2015) with the frame's luminance as the guide.
+    """Fast guided filter (He & Sun 2015) with the frame's colour as the guide.
 
-    The local linear model mask ~ a * image + b is fitted on a subsampled grid
+    The local linear model mask ~ a . (b, g, r) + c is fitted on a subsampled grid
     and applied at full resolution: edges of the mask snap to edges in the
-    picture at a fraction of the cost of the full-resolution filter.
+    picture at a fraction of the cost of the full-resolution filter. A colour
+    guide (rather than luminance) also finds the edge between a person and a
+    background of the same brightness but another hue.
     """
     h, w = mask.shape
-    gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-    guide = gray.astype(np.float32) * (1.0 / 255.0)
     small = (max(1, w // subsample), max(1, h // subsample))
-    guide_s = cv2.resize(guide, small, interpolation=cv2.INTER_AREA)
+    guide_s = cv2.split(cv2.resize(frame_bgr, small, interpolation=cv2.INTER_AREA))
+    guide_s = [c.astype(np.float32) * (1.0 / 255.0) for c in guide_s]
     mask_s = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
     box = (2 * max(1, radius // subsample) + 1,) * 2
 
     def mean(x: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(x, -1, box, borderType=cv2.BORDER_REFLECT)
 
-    mean_i, mean_p = mean(guide_s), mean(mask_s)
-    cov_ip = mean(guide_s * mask_s) - mean_i * mean_p
-    var_i = mean(guide_s * guide_s) - mean_i * mean_i
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
-    a_full = cv2.resize(mean(a), (w, h), interpolation=cv2.INTER_LINEAR)
-    b_full = cv2.resize(mean(b), (w, h), interpolation=cv2.INTER_LINEAR)
-    refined = cv2.multiply(a_full, guide)
-    cv2.add(refined, b_full, dst=refined)
+    mean_i = [mean(c) for c in guide_s]
+    mean_p = mean(mask_s)
+    cov_ip = [mean(c * mask_s) - m * mean_p for c, m in zip(guide_s, mean_i, strict=True)]
+
+    def covariance(i: int, j: int) -> np.ndarray:
+        return mean(guide_s[i] * guide_s[j]) - mean_i[i] * mean_i[j] + (eps if i == j else 0.0)
+
+    # The guide's 3x3 covariance per pixel, regularized by eps; symmetric: 6 of 9 terms.
+    upper = {(i, j): covariance(i, j) for i in range(3) for j in range(i, 3)}
+    sigma = [[upper[min(i, j), max(i, j)] for j in range(3)] for i in range(3)]
+    a = _solve_symmetric_3x3(sigma, cov_ip)
+    b = mean_p - a[0] * mean_i[0] - a[1] * mean_i[1] - a[2] * mean_i[2]
+
+    def full(x: np.ndarray) -> np.ndarray:
+        return cv2.resize(mean(x), (w, h), interpolation=cv2.INTER_LINEAR)
+
+    refined = full(b)
+    # The 1/255 of the guide goes into a at the small size; the frame stays uint8.
+    for channel, a_c in zip(cv2.split(frame_bgr), a, strict=True):
+        refined += full(a_c * np.float32(1.0 / 255.0)) * channel
     return np.clip(refined, 0.0, 1.0, out=refined)
+
+
+def _solve_symmetric_3x3(m: list[list[np.ndarray]], v: list[np.ndarray]) -> list[np.ndarray]:
+    """x = m^-1 v for a symmetric 3x3 matrix per pixel, by cofactors (much faster than
+    numpy's batched solve on this many small systems)."""
+    c00 = m[1][1] * m[2][2] - m[1][2] * m[1][2]
+    c01 = m[1][2] * m[0][2] - m[0][1] * m[2][2]
+    c02 = m[0][1] * m[1][2] - m[1][1] * m[0][2]
+    c11 = m[0][0] * m[2][2] - m[0][2] * m[0][2]
+    c12 = m[0][2] * m[0][1] - m[0][0] * m[1][2]
+    c22 = m[0][0] * m[1][1] - m[0][1] * m[0][1]
+    det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02
+    inv_det = 1.0 / det  # eps > 0 keeps the matrix positive definite
+    return [
+        (c00 * v[0] + c01 * v[1] + c02 * v[2]) * inv_det,
+        (c01 * v[0] + c11 * v[1] + c12 * v[2]) * inv_det,
+        (c02 * v[0] + c12 * v[1] + c22 * v[2]) * inv_det,
+    ]
 
 
 def grow_mask(mask: np.ndarray, pixels: int) -> np.ndarray:

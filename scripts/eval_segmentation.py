@@ -37,7 +37,7 @@ SETTINGS = {
 
 def masker_factory(segmenter, settings: MaskSettings):
     def make():
-        refiner = MaskRefiner(settings)
+        refiner = MaskRefiner(segmenter.tuned(settings))
         return lambda image: refiner.refine(image, segmenter.probability_map(image))
 
     return make
@@ -116,7 +116,7 @@ class Ghost:
 def measure_ghost(clip, segmenter) -> Ghost:
     stylizer = create_stylizer(resolve_style("starry"), device="cpu")
     size = (stylizer.width, stylizer.height)
-    refiner, plate = MaskRefiner(), CleanPlate()
+    refiner, plate = MaskRefiner(segmenter.tuned(MaskSettings())), CleanPlate()
     reference = stylizer.stylize(cv2.resize(clip.background, size, interpolation=cv2.INTER_AREA))
     ratios: dict[str, list[float]] = {
         "the whole frame (naive)": [],
@@ -151,7 +151,9 @@ def segmenter_picture(clips) -> np.ndarray:
     rows = []
     for name in SEGMENTERS:
         segmenter = create_segmenter(name, device="cpu")
-        mask = MaskRefiner().refine(frame, segmenter.probability_map(frame))
+        mask = MaskRefiner(segmenter.tuned(MaskSettings())).refine(
+            frame, segmenter.probability_map(frame)
+        )
         small = (stylizer.width, stylizer.height)
         plate = CleanPlate().update(cv2.resize(frame, small), cv2.resize(mask, small))
         result = composite(frame, cv2.resize(stylizer.stylize(plate), frame.shape[1::-1]), mask)

@@ -180,7 +180,9 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
         key(env, "h")
         card = frame()
         middle = (slice(60, 260), slice(20, 300))
-        assert card[middle].mean() < plain[middle].mean() - 20
+        # The panel is black at alpha 160 (37% of the picture shows through); the white
+        # letters lift the mean, so compare medians (was mean - 20: 19.8 on a dark frame).
+        assert np.median(card[middle]) < 0.6 * np.median(plain[middle])
         assert (card[middle].min(axis=-1) > 230).sum() > 200  # white letters
         key(env, "h")
 
