@@ -101,8 +101,10 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--segmenter",
         default="deeplab",
-        choices=list(SEGMENTERS),
-        help="person segmenter (default: deeplab; selfie models are sharper and faster)",
+        type=segmenter_choice,
+        metavar="{" + ",".join(SEGMENTERS) + "} or MODEL.tflite",
+        help="person segmenter (default: deeplab; selfie models are sharper and faster), or "
+        "a segmentation model of your own, run as its metadata says (README: Convert)",
     )
     p.add_argument(
         "--fit",
@@ -243,6 +245,16 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         color=parse_color(values.pop("color")),
     )
     return RunOptions(**values)
+
+
+def segmenter_choice(text: str) -> str:
+    """A bundled segmenter's name, or a .tflite segmentation model (checked when loaded)."""
+    if text in SEGMENTERS or text.lower().endswith(".tflite"):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown segmenter '{text}': choose one of {', '.join(SEGMENTERS)} or give a "
+        ".tflite segmentation model"
+    )
 
 
 def parse_color(text: str) -> tuple[int, int, int]:

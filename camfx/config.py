@@ -86,6 +86,8 @@ def _convert(value: Any, action: argparse.Action, key: str, path: str) -> Any:
     converter = action.type or str
     try:
         converted = converter(value) if converter is not str else str(value)
+    except argparse.ArgumentTypeError as exc:
+        raise CamfxError(f"{path}: '{key}': {exc}") from None
     except (TypeError, ValueError):
         raise CamfxError(f"{path}: '{key}' has a value of the wrong type: {value!r}") from None
     if action.choices is not None and converted not in action.choices:

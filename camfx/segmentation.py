@@ -10,18 +10,22 @@ frame's resolution; :meth:`Segmenter.segment` is the plain version of that.
 
 from __future__ import annotations
 
+import logging
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import cv2
 import numpy as np
 
-from camfx import models
+from camfx import metadata, models
 from camfx.errors import CamfxError
 from camfx.refine import MaskSettings
-from camfx.runtime import Device, TFLiteModel
+from camfx.runtime import Device, TFLiteModel, load_model
+
+log = logging.getLogger(__name__)
 
 Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 # How a frame whose shape differs from the model's input is fitted into it:
@@ -43,6 +47,9 @@ class Segmenter(ABC):
     default_fit: Fit = "squash"
     # Mask settings the command line doesn't offer, tuned to this model's output.
     mask_tweaks: ClassVar[dict[str, float]] = {}
+    # Pixels go in as (value - mean) / std; a model file's own metadata overrides these.
+    mean: float | np.ndarray = 0.0
+    std: float | np.ndarray = 255.0
 
     def __init__(self, fit: Fit | None = None) -> None:
         fit = fit or self.default_fit
@@ -78,6 +85,11 @@ class Segmenter(ABC):
         prob = self.probability_map(frame_bgr)
         # Bilinear upscaling of the low-resolution map gives edges without stair-steps.
         return cv2.resize(prob, frame_bgr.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+
+    def _normalized(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.subtract(rgb, self.mean, out=out, casting="unsafe")
+        out *= np.float32(1.0) / np.asarray(self.std, np.float32)
+        return out
 
     def _model_wh(self) -> tuple[int, int]:
         return self.input_size[1], self.input_size[0]
@@ -357,26 +369,30 @@ class DeepLabSegmenter(Segmenter):
     # cropping loses the sides, tiles take two runs and see more of the background.
     default_fit: Fit = "track"
 
+    mean = std = 127.5  # the model takes pixels in [-1, 1]
+
     def __init__(self, model: TFLiteModel, fit: Fit | None = None) -> None:
         super().__init__(fit)
         self._model = model
         self._input = np.empty((1, *self.input_size, 3), np.float32)
 
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
-        # The model takes pixels in [-1, 1].
-        np.multiply(rgb, 2.0 / 255.0, out=self._input[0], casting="unsafe")
-        self._input -= 1.0
+        self._normalized(rgb, self._input[0])
         logits = self._model.run(self._input)[0][0]
-        # Two-way comparison instead of a 21-class softmax: person against the
-        # strongest other class, through a sigmoid. A running maximum over the
-        # class columns is 3x faster than numpy's max over the last axis here.
-        by_class = logits.reshape(-1, logits.shape[-1])
-        others = by_class[:, 0].copy()
-        for c in range(1, by_class.shape[1]):
-            if c != self.PERSON_CLASS:
-                np.maximum(others, by_class[:, c], out=others)
-        person = by_class[:, self.PERSON_CLASS]
-        return _sigmoid(person - others - self.EDGE_LOGIT).reshape(logits.shape[:2])
+        return person_against_others(logits, self.PERSON_CLASS, self.EDGE_LOGIT)
+
+
+def person_against_others(logits: np.ndarray, person: int, margin: float = 0.0) -> np.ndarray:
+    """P(person) from class scores [H, W, C]: person against the strongest other class,
+    through a sigmoid, instead of a C-class softmax; `margin` logits move the 0.5 edge.
+    A running maximum over the class columns is 3x faster than numpy's max over the
+    last axis here."""
+    by_class = logits.reshape(-1, logits.shape[-1])
+    others = by_class[:, 1 if person == 0 else 0].copy()
+    for c in range(by_class.shape[1]):
+        if c != person:
+            np.maximum(others, by_class[:, c], out=others)
+    return _sigmoid(by_class[:, person] - others - margin).reshape(logits.shape[:2])
 
 
 class SelfieSegmenter(Segmenter):
@@ -390,8 +406,61 @@ class SelfieSegmenter(Segmenter):
         self._input = np.empty((1, *self.input_size, 3), np.float32)
 
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
-        np.multiply(rgb, 1.0 / 255.0, out=self._input[0], casting="unsafe")
+        self._normalized(rgb, self._input[0])  # pixels in [0, 1]
         return self._model.run(self._input)[0][0, ..., 0]
+
+
+class ModelFileSegmenter(Segmenter):
+    """A segmentation model of your own (a .tflite, e.g. from scripts/convert.py), run as
+    its metadata says: pixels normalized by its mean/std; one output channel taken as the
+    person probability, several as class scores with "person" found in its label file."""
+
+    def __init__(self, model: TFLiteModel, path: Path, fit: Fit | None = None) -> None:
+        shape, out = model.inputs[0].shape, model.outputs[0].shape
+        if len(shape) != 4 or shape[-1] != 3 or len(out) != 4:
+            raise CamfxError(
+                f"{path.name} takes {list(shape)} and gives {list(out)}: a segmentation "
+                "model takes a picture [1, H, W, 3] and gives a map [1, h, w, classes]"
+            )
+        self.input_size = shape[1:3]
+        super().__init__(fit)
+        self.name = path.stem
+        self._model = model
+        self._input = np.empty(shape, np.float32)
+        info = _model_metadata(path)
+        normalization = metadata.input_normalization(info)
+        if normalization is None:
+            log.warning("%s says nothing of its input normalization; feeding pixels in "
+                        "[0, 1] (add it: scripts/convert.py --metadata --mean --std)", path.name)
+        else:
+            self.mean, self.std = normalization
+        self._person = None if out[-1] == 1 else _person_label(path, out[-1])
+
+    def person_probability(self, rgb: np.ndarray) -> np.ndarray:
+        self._normalized(rgb, self._input[0])
+        scores = self._model.run(self._input)[0][0]
+        prob = (scores[..., 0] if self._person is None
+                else person_against_others(scores, self._person)).astype(np.float32)
+        if prob.shape != tuple(self.input_size):  # a coarser output map
+            prob = cv2.resize(prob, self._model_wh(), interpolation=cv2.INTER_LINEAR)
+        return prob
+
+
+def _model_metadata(path: Path) -> metadata.ModelInfo | None:
+    try:
+        return metadata.read_metadata(path)
+    except ValueError as exc:
+        raise CamfxError(f"{path.name}: unreadable metadata ({exc})") from None
+
+
+def _person_label(path: Path, classes: int) -> int:
+    labels = [label.strip().lower() for label in metadata.read_labels(path) or []]
+    if "person" not in labels:
+        raise CamfxError(
+            f"{path.name} gives {classes} classes but its metadata has no 'person' label: "
+            "add a label file (scripts/convert.py --metadata --labels FILE)"
+        )
+    return labels.index("person")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -409,11 +478,31 @@ SEGMENTERS: dict[str, tuple[type[Segmenter], str]] = {
 def create_segmenter(
     name: str = "deeplab", threads: int = 1, device: Device = "auto", fit: Fit | None = None
 ) -> Segmenter:
+    if name.lower().endswith(".tflite"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise CamfxError(f"segmentation model {path} not found")
+        return ModelFileSegmenter(load_model(path, threads, device), path, fit)
     try:
         segmenter_class, model_name = SEGMENTERS[name]
     except KeyError:
         raise CamfxError(
-            f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}"
+            f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}, "
+            "or give a .tflite segmentation model"
         ) from None
     model = models.load(model_name, threads=threads, device=device)
-    return segmenter_class(model, fit=fit)
+    segmenter = segmenter_class(model, fit=fit)
+    _use_metadata(segmenter, models.require(model_name))
+    return segmenter
+
+
+def _use_metadata(segmenter: Segmenter, path: Path) -> None:
+    """A model file that says how to normalize its input is believed over the defaults
+    (the published selfie models do; the published DeepLab cut carries none)."""
+    try:
+        normalization = metadata.input_normalization(metadata.read_metadata(path))
+    except ValueError as exc:
+        log.warning("%s: metadata ignored (%s)", path.name, exc)
+        return
+    if normalization is not None:
+        segmenter.mean, segmenter.std = normalization
