@@ -76,6 +76,10 @@ class Segmenter(ABC):
             return self._tracked(frame_bgr)
         return self._fitted(frame_bgr, pad=self.fit == "letterbox")
 
+    def reset(self) -> None:
+        """Forget where the people were: the next frame starts a new stream."""
+        self._tracker = PeopleTracker(self._model_wh())
+
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         """`settings` with this segmenter's own tweaks (see ``mask_tweaks``)."""
         return replace(settings, **self.mask_tweaks)

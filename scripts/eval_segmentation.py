@@ -37,6 +37,7 @@ SETTINGS = {
 
 def masker_factory(segmenter, settings: MaskSettings):
     def make():
+        segmenter.reset()  # each clip is a new stream, as when camfx starts on it
         refiner = MaskRefiner(segmenter.tuned(settings))
         return lambda image: refiner.refine(image, segmenter.probability_map(image))
 

@@ -196,3 +196,12 @@ def test_a_person_running_past_the_window_edge_is_not_cut_straight(painted_clip)
     beyond = truth[:, right]
     assert beyond.sum() > 10_000  # the scene really does put her there
     assert (mask[:, right] & beyond).sum() / beyond.sum() > 0.6
+
+
+def test_reset_forgets_where_the_people_were(painted_clip):
+    segmenter = create_segmenter("deeplab", device="cpu")
+    for frame in painted_clip.frames[:3]:
+        segmenter.segment(frame.image)
+    assert segmenter._tracker.window_for(1280, 720) is not None
+    segmenter.reset()
+    assert segmenter._tracker.window_for(1280, 720) is None  # the next frame is tiled
