@@ -26,7 +26,7 @@ class MaskSettings:
     grow: int = 0  # pixels at the frame's size; negative shrinks
     smoothing: float = 0.7  # temporal smoothing of a still mask, 0 (off) to <1
     guided: bool = True  # refine the edge with a guided filter on the frame
-    guided_radius: int = 12  # pixels at the frame's size
+    guided_radius: int = 12  # pixels of a 720p frame (scaled for smaller ones)
     guided_eps: float = 0.01  # lower follows image edges more closely
     min_blob: float = 0.003  # drop blobs smaller than this fraction of the frame (0: off)
 
@@ -44,6 +44,7 @@ RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0)
 
 _MOTION = 0.3  # a change of mask value this large counts as motion, not noise
 _WORK_SCALE = 2  # refinement runs at 1/2 of the frame's width and height
+_REFERENCE_SIDE = 720  # guided filter settings are in pixels of a 720p frame
 
 
 class MaskRefiner:
@@ -71,7 +72,9 @@ class MaskRefiner:
         mask = cv2.resize(mask, work, interpolation=cv2.INTER_LINEAR)
         if s.guided:
             guide = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_AREA)
-            mask = guided_filter(guide, mask, max(1, s.guided_radius // _WORK_SCALE), s.guided_eps)
+            radius = guided_radius_at(s.guided_radius, frame_w, frame_h) // _WORK_SCALE
+            mask = edge_only(mask, guided_filter(guide, mask, max(1, radius), s.guided_eps),
+                             max(1, radius))
         if s.smoothing > 0:
             mask = self._smooth_in_time(mask)
         if s.grow:
@@ -91,6 +94,28 @@ class MaskRefiner:
         smoothed = (previous + rate * (mask - previous)).astype(np.float32, copy=False)
         self._previous = smoothed
         return smoothed
+
+
+def guided_radius_at(radius: int, frame_w: int, frame_h: int) -> int:
+    """The guided filter's radius for a frame: settings are for 720p (its short side),
+    scaled with the picture so a small video's face is not all within reach of an edge."""
+    return max(1, round(radius * min(frame_w, frame_h, _REFERENCE_SIDE) / _REFERENCE_SIDE))
+
+
+def edge_only(coarse: np.ndarray, refined: np.ndarray, radius: int) -> np.ndarray:
+    """`refined` near the edge of `coarse`, `coarse` farther in or out than `radius`.
+
+    The guided filter lets the picture move the mask's edge, but inside the person,
+    within its reach of an edge, it also prints the picture into the mask: eyes and
+    nostrils came out half transparent, painted over. Where the coarse mask is sure
+    (0 or 1) farther than the radius from any doubt, it stays as it is.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1,) * 2)
+    inside = cv2.erode((coarse > 0.99).astype(np.uint8), kernel).astype(bool)
+    outside = cv2.erode((coarse < 0.01).astype(np.uint8), kernel).astype(bool)
+    refined[inside] = 1.0
+    refined[outside] = 0.0
+    return refined
 
 
 def edge_ramp(prob: np.ndarray, threshold: float, softness: float) -> np.ndarray:
