@@ -323,3 +323,24 @@ def _open(
     if target.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(target, live=bool(live), size=size, fps=fps or 30.0)
     return VideoCaptureSource(str(target), live=bool(live), size=size, fps=fps, pace=bool(live))
+
+
+def spread_frames(path: Path, count: int) -> list[np.ndarray]:
+    """Up to `count` BGR frames spread evenly through a video, or a picture itself: what
+    calibrating and measuring models take, so they see the whole clip, not its start."""
+    path = Path(path)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return [] if image is None else [image]
+    capture = cv2.VideoCapture(str(path))
+    try:
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or count
+        frames = []
+        for index in np.linspace(0, max(total - 1, 0), count).astype(int):
+            capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+            ok, frame = capture.read()
+            if ok:
+                frames.append(frame)
+        return frames
+    finally:
+        capture.release()

@@ -1051,20 +1051,9 @@ def load_frames(path: Path, height: int, width: int, count: int = 4) -> list[np.
     float32 RGB in [0, 1], [1, H, W, 3]."""
     import cv2
 
-    path = Path(path)
-    images: list[np.ndarray] = []
-    if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        images = [] if image is None else [image]
-    else:
-        capture = cv2.VideoCapture(str(path))
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or count
-        for index in np.linspace(0, max(total - 1, 0), count).astype(int):
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-            ok, frame = capture.read()
-            if ok:
-                images.append(frame)
-        capture.release()
+    from camfx.capture import spread_frames  # file reading stays out of this module's imports
+
+    images = spread_frames(Path(path), count)
     if not images:
         raise ValueError(f"no frames could be read from {path}")
     return [

@@ -28,13 +28,13 @@ import cv2
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from camfx.capture import spread_frames
 from camfx.convert.validate import label_iou, labels_of, psnr_of
 from camfx.effects import cover
 from camfx.style import bundled_styles
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
 @dataclass
@@ -69,20 +69,7 @@ class Bench:
 
 
 def media_frames(paths: list[Path], per_video: int) -> list[np.ndarray]:
-    frames = []
-    for path in paths:
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            frames.append(cv2.imread(str(path)))
-            continue
-        capture = cv2.VideoCapture(str(path))
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        for index in np.linspace(0, total - 1, per_video).astype(int):
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-            ok, frame = capture.read()
-            if ok:
-                frames.append(frame)
-        capture.release()
-    return frames
+    return [frame for path in paths for frame in spread_frames(path, per_video)]
 
 
 def inputs_for(bench: Bench, frames: list[np.ndarray], scale: tuple[float, float]) -> list:

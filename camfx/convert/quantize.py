@@ -25,11 +25,11 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from camfx.capture import IMAGE_SUFFIXES, spread_frames
 from camfx.convert.sources import Source
 from camfx.effects import cover
 
 MODES = ("none", "dynamic", "float16", "int8")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 Sample = dict[str, np.ndarray]
 Dataset = Callable[[], Iterator[Sample]]
@@ -124,30 +124,11 @@ def read_frames(path: Path, count: int) -> list[np.ndarray]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         frames = [f for f in (cv2.imread(str(p)) for p in files[:count]) if f is not None]
-    elif path.suffix.lower() in IMAGE_SUFFIXES:
-        frames = [f for f in [cv2.imread(str(path))] if f is not None]
     else:
-        frames = _video_frames(path, count)
+        frames = spread_frames(path, count)
     if not frames:
         raise QuantizeError(f"no images or video frames could be read from {path}")
     return frames
-
-
-def _video_frames(path: Path, count: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    try:
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        wanted = set(np.linspace(0, max(total - 1, 0), count).round().astype(int).tolist())
-        frames = []
-        for index in itertools.count():
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if index in wanted:
-                frames.append(frame)
-        return frames
-    finally:
-        capture.release()
 
 
 def image_input(
