@@ -82,7 +82,7 @@ _DTYPES: dict[int, type[np.generic]] = {
 # ---------------------------------------------------------------------------- the graph
 
 
-class _Graph:
+class TransferGraph:
     """Subgraph 0 of a model, with helpers to read constants and to add tensors and ops."""
 
     def __init__(self, model: schema.ModelT) -> None:
@@ -220,16 +220,17 @@ class _Graph:
         return len(self.model.operatorCodes) - 1
 
 
-def _load(data: bytes) -> _Graph:
+def load_model_object(data: bytes) -> TransferGraph:
+    """A .tflite file's bytes as an editable graph (the schema's object API)."""
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ValueError("not a TensorFlow Lite model (no TFL3 identifier)")
     model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     if len(model.subgraphs) != 1:
         raise ValueError("expected a model with one subgraph (the Magenta transfer network)")
-    return _Graph(model)
+    return TransferGraph(model)
 
 
-def _pack(graph: _Graph) -> bytes:
+def _pack(graph: TransferGraph) -> bytes:
     graph.sg.operators = graph.ops
     builder = flatbuffers.Builder(1 << 20)
     builder.Finish(graph.model.Pack(builder), file_identifier=b"TFL3")
@@ -247,13 +248,13 @@ def _interpreter(model: bytes, threads: int = 1, delegates: bool = True) -> Inte
     )
 
 
-def _runtime_shapes(graph: _Graph) -> dict[int, tuple[int, ...]]:
+def _runtime_shapes(graph: TransferGraph) -> dict[int, tuple[int, ...]]:
     """Every tensor's shape as the runtime computes it (one allocation, no delegate)."""
     interpreter = _interpreter(_pack(graph), delegates=False)
     try:
         interpreter.allocate_tensors()
     except RuntimeError as error:  # e.g. a size so large that a kernel's buffers overflow
-        shape = graph.shape(_content_input(graph))
+        shape = graph.shape(content_input(graph))
         raise ValueError(f"the runtime cannot run this model at {shape}: {error}") from None
     count = len(graph.sg.tensors)  # the runtime adds scratch tensors after the model's
     return {
@@ -266,7 +267,7 @@ def _runtime_shapes(graph: _Graph) -> dict[int, tuple[int, ...]]:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _content_input(graph: _Graph) -> int:
+def content_input(graph: TransferGraph) -> int:
     for index in graph.sg.inputs:
         shape = graph.shape(index)
         if len(shape) == 4 and shape[-1] == CONTENT_CHANNELS:
@@ -275,7 +276,7 @@ def _content_input(graph: _Graph) -> int:
 
 
 def _single_use(
-    graph: _Graph,
+    graph: TransferGraph,
     tensor: int,
     kind: int,
     producers: dict[int, schema.OperatorT],
@@ -288,12 +289,12 @@ def _single_use(
     return None if tensor in graph.sg.outputs else op
 
 
-def _pads(graph: _Graph, pad_op: schema.OperatorT) -> list[tuple[int, int]] | None:
+def _pads(graph: TransferGraph, pad_op: schema.OperatorT) -> list[tuple[int, int]] | None:
     value = graph.data(pad_op.inputs[1])
     return None if value is None else [(int(a), int(b)) for a, b in value.reshape(-1, 2)]
 
 
-def _is_plain_conv(graph: _Graph, conv: schema.OperatorT) -> bool:
+def _is_plain_conv(graph: TransferGraph, conv: schema.OperatorT) -> bool:
     """A 2-D conv with stride 1, no dilation and VALID padding (pads are explicit here)."""
     o = conv.builtinOptions
     return (
@@ -306,7 +307,7 @@ def _is_plain_conv(graph: _Graph, conv: schema.OperatorT) -> bool:
     )
 
 
-def _is_nearest(graph: _Graph, resize: schema.OperatorT, factor: int) -> bool:
+def _is_nearest(graph: TransferGraph, resize: schema.OperatorT, factor: int) -> bool:
     """A nearest-neighbour resize by an integer factor (no corner or half-pixel shift)."""
     o = resize.builtinOptions
     if o is not None and (o.alignCorners or o.halfPixelCenters):
@@ -342,7 +343,7 @@ def _border_rows(n: int, before: int, after: int, mode: str) -> tuple[list[int],
 
 
 def _pad_by_slices(
-    graph: _Graph, x: int, pads: Sequence[tuple[int, int]], mode: str, out: int | None = None
+    graph: TransferGraph, x: int, pads: Sequence[tuple[int, int]], mode: str, out: int | None = None
 ) -> tuple[list[schema.OperatorT], int]:
     """Pad ``x`` with one-row SLICEs and a CONCATENATION per axis: both run in XNNPACK."""
     ops: list[schema.OperatorT] = []
@@ -382,7 +383,9 @@ def _pad_by_slices(
     return ops, current
 
 
-def _joined(graph: _Graph, parts: list[int], axis: int, ops: list[schema.OperatorT]) -> int | None:
+def _joined(
+    graph: TransferGraph, parts: list[int], axis: int, ops: list[schema.OperatorT]
+) -> int | None:
     """``parts`` concatenated on ``axis`` by concats of at most MAX_CONCAT_INPUTS inputs.
 
     XNNPACK leaves a concat of more inputs to the slow kernel, in a partition of its own.
@@ -403,21 +406,21 @@ def _joined(graph: _Graph, parts: list[int], axis: int, ops: list[schema.Operato
     return _joined(graph, joined, axis, ops)
 
 
-def _concat(graph: _Graph, parts: Sequence[int], out: int, axis: int) -> schema.OperatorT:
+def _concat(graph: TransferGraph, parts: Sequence[int], out: int, axis: int) -> schema.OperatorT:
     options = schema.ConcatenationOptionsT()
     options.axis = axis
     kind = schema.BuiltinOptions.ConcatenationOptions
     return graph.op(Op.CONCATENATION, parts, [out], kind, options, graph.is_int8(out))
 
 
-def _depth_to_space(graph: _Graph, x: int, out: int) -> schema.OperatorT:
+def _depth_to_space(graph: TransferGraph, x: int, out: int) -> schema.OperatorT:
     options = schema.DepthToSpaceOptionsT()
     options.blockSize = 2
     kind = schema.BuiltinOptions.DepthToSpaceOptions
     return graph.op(Op.DEPTH_TO_SPACE, [x], [out], kind, options, graph.is_int8(x))
 
 
-def _space_to_depth(graph: _Graph, x: int, out: int) -> schema.OperatorT:
+def _space_to_depth(graph: TransferGraph, x: int, out: int) -> schema.OperatorT:
     options = schema.SpaceToDepthOptionsT()
     options.blockSize = 2
     kind = schema.BuiltinOptions.SpaceToDepthOptions
@@ -490,9 +493,9 @@ def space_to_depth_weights(kernel: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- rewrites
 
 
-def _set_size(graph: _Graph, height: int, width: int) -> None:
+def _set_size(graph: TransferGraph, height: int, width: int) -> None:
     """New input shape; resize sizes scaled with it (they are fractions of the input)."""
-    content = _content_input(graph)
+    content = content_input(graph)
     _, h0, w0, _ = graph.shape(content)
     graph.tensor(content).shape = np.array([1, height, width, CONTENT_CHANNELS], np.int32)
     done: set[int] = set()
@@ -511,7 +514,7 @@ def _set_size(graph: _Graph, height: int, width: int) -> None:
         graph.tensor(index).shape = np.array(shape, np.int32)
 
 
-def _rewrite_subpixel_conv(graph: _Graph) -> int:
+def _rewrite_subpixel_conv(graph: TransferGraph) -> int:
     producers, consumers = graph.producers(), graph.consumers()
     replaced: dict[int, list[schema.OperatorT]] = {}
     removed: set[int] = set()
@@ -540,7 +543,7 @@ def _rewrite_subpixel_conv(graph: _Graph) -> int:
 
 
 def _subpixel_ops(
-    graph: _Graph,
+    graph: TransferGraph,
     conv: schema.OperatorT,
     x: int,
     weights: np.ndarray,
@@ -561,7 +564,7 @@ def _subpixel_ops(
     return ops
 
 
-def _rewrite_s2d_conv(graph: _Graph) -> int:
+def _rewrite_s2d_conv(graph: TransferGraph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     for conv in graph.ops:
         if graph.kind(conv) != Op.CONV_2D or not _is_plain_conv(graph, conv):
@@ -577,14 +580,14 @@ def _rewrite_s2d_conv(graph: _Graph) -> int:
     return len(replaced)
 
 
-def _is_large_odd_conv(graph: _Graph, conv: schema.OperatorT) -> bool:
+def _is_large_odd_conv(graph: TransferGraph, conv: schema.OperatorT) -> bool:
     """A plain KxK conv, K odd and at least 5, on an input of even height and width."""
     _, k, k2, _ = graph.shape(int(conv.inputs[1]))
     _, hp, wp, _ = graph.shape(int(conv.inputs[0]))
     return k == k2 and k >= 5 and k % 2 == 1 and hp % 2 == 0 and wp % 2 == 0
 
 
-def _reads_content(graph: _Graph, conv: schema.OperatorT) -> bool:
+def _reads_content(graph: TransferGraph, conv: schema.OperatorT) -> bool:
     """Whether the conv reads the content image (through padding or quantization only)."""
     producers = graph.producers()
     tensor = int(conv.inputs[0])
@@ -593,10 +596,10 @@ def _reads_content(graph: _Graph, conv: schema.OperatorT) -> bool:
         if graph.kind(op) not in (Op.MIRROR_PAD, Op.PAD, Op.QUANTIZE):
             return False
         tensor = int(op.inputs[0])
-    return tensor == _content_input(graph)
+    return tensor == content_input(graph)
 
 
-def _rewrite_strided_conv(graph: _Graph) -> int:
+def _rewrite_strided_conv(graph: TransferGraph) -> int:
     """Float KxK stride-1 conv on the content image -> one stride-2 (K+1)x(K+1) conv with 4x
     the output channels -> DEPTH_TO_SPACE(2).
 
@@ -623,7 +626,7 @@ def _rewrite_strided_conv(graph: _Graph) -> int:
 
 
 def _strided_ops(
-    graph: _Graph, conv: schema.OperatorT, weights: np.ndarray, bias: np.ndarray | None
+    graph: TransferGraph, conv: schema.OperatorT, weights: np.ndarray, bias: np.ndarray | None
 ) -> list[schema.OperatorT]:
     x, y = int(conv.inputs[0]), int(conv.outputs[0])
     name = graph.tensor(y).name.decode()
@@ -639,7 +642,7 @@ def _strided_ops(
     return [new_conv, _depth_to_space(graph, low, y)]
 
 
-def _s2d_ops(graph: _Graph, conv: schema.OperatorT) -> list[schema.OperatorT] | None:
+def _s2d_ops(graph: TransferGraph, conv: schema.OperatorT) -> list[schema.OperatorT] | None:
     x, w_in, y = int(conv.inputs[0]), int(conv.inputs[1]), int(conv.outputs[0])
     b_in = int(conv.inputs[2]) if len(conv.inputs) > 2 else -1
     int8 = graph.is_int8(x)
@@ -676,14 +679,14 @@ def _s2d_ops(graph: _Graph, conv: schema.OperatorT) -> list[schema.OperatorT] | 
     return [_space_to_depth(graph, x, s2d), new_conv, _depth_to_space(graph, low, y)]
 
 
-def _same_quant(graph: _Graph, a: int, b: int) -> bool:
+def _same_quant(graph: TransferGraph, a: int, b: int) -> bool:
     qa, qb = graph.tensor(a).quantization, graph.tensor(b).quantization
     if any(q is None or q.scale is None or len(q.scale) != 1 for q in (qa, qb)):
         return False
     return qa.scale[0] == qb.scale[0] and qa.zeroPoint[0] == qb.zeroPoint[0]
 
 
-def _rewrite_int8_pad(graph: _Graph) -> int:
+def _rewrite_int8_pad(graph: TransferGraph) -> int:
     """DEQUANTIZE -> resize/pad in float -> QUANTIZE (same scale) becomes resize/pad in int8.
 
     The int8 model pads and upsamples between a DEQUANTIZE and a QUANTIZE with the same
@@ -707,7 +710,7 @@ def _rewrite_int8_pad(graph: _Graph) -> int:
 
 
 def _float_copy_chain(
-    graph: _Graph,
+    graph: TransferGraph,
     tensor: int,
     producers: dict[int, schema.OperatorT],
     consumers: dict[int, list[schema.OperatorT]],
@@ -724,7 +727,7 @@ def _float_copy_chain(
 
 
 def _int8_chain(
-    graph: _Graph,
+    graph: TransferGraph,
     quantize: schema.OperatorT,
     chain: list[schema.OperatorT],
     producers: dict[int, schema.OperatorT],
@@ -757,7 +760,7 @@ def _int8_chain(
     return ops
 
 
-def _rewrite_mirror_pad(graph: _Graph) -> int:
+def _rewrite_mirror_pad(graph: TransferGraph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     for op in graph.ops:
         if graph.kind(op) != Op.MIRROR_PAD:
@@ -772,7 +775,7 @@ def _rewrite_mirror_pad(graph: _Graph) -> int:
     return len(replaced)
 
 
-def _rewrite_upsample(graph: _Graph) -> int:
+def _rewrite_upsample(graph: TransferGraph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     removed: set[int] = set()
     for op in graph.ops:
@@ -793,7 +796,7 @@ def _rewrite_upsample(graph: _Graph) -> int:
     return len(replaced) + len(removed)
 
 
-def _negligible_epsilon(graph: _Graph, add: schema.OperatorT) -> int | None:
+def _negligible_epsilon(graph: TransferGraph, add: schema.OperatorT) -> int | None:
     """The index of the ADD's epsilon input if the ADD returns its other input's integers
     unchanged (only requantized to an equal-but-for-rounding scale), else None."""
     if graph.kind(add) != Op.ADD or add.builtinOptions.fusedActivationFunction != 0:
@@ -818,7 +821,7 @@ def _negligible_epsilon(graph: _Graph, add: schema.OperatorT) -> int | None:
     return eps_index if abs(eps_steps) + drift < 0.25 else None
 
 
-def _rewrite_drop_epsilon(graph: _Graph) -> int:
+def _rewrite_drop_epsilon(graph: TransferGraph) -> int:
     """ADD(variance, epsilon) -> ADD(variance, 0), which gives the same integers.
 
     XNNPACK refuses the ADD with epsilon (its scale is 1e-5 of the output's), so each one
@@ -854,7 +857,7 @@ _PASSES = {
 # ---------------------------------------------------------------------------- clean-up
 
 
-def _drop_dead_ops(graph: _Graph) -> None:
+def _drop_dead_ops(graph: TransferGraph) -> None:
     """Drop ops nothing reads from (e.g. the DEQUANTIZE of weights that were replaced)."""
     needed = {int(t) for t in graph.sg.outputs}
     kept: list[schema.OperatorT] = []
@@ -865,7 +868,7 @@ def _drop_dead_ops(graph: _Graph) -> None:
     graph.ops = kept[::-1]
 
 
-def _compact(graph: _Graph) -> None:
+def _compact(graph: TransferGraph) -> None:
     """Drop tensors, buffers and op codes that no op uses, renumbering the rest."""
     model, sg = graph.model, graph.sg
     used: set[int] = {int(t) for t in (*sg.inputs, *sg.outputs)}
@@ -905,7 +908,7 @@ def _compact(graph: _Graph) -> None:
         op.opcodeIndex = new_code[op.opcodeIndex]
 
 
-def _check_shapes(graph: _Graph) -> None:
+def _check_shapes(graph: TransferGraph) -> None:
     """The shapes written into the file must be the ones the runtime computes."""
     for index, shape in _runtime_shapes(graph).items():
         if graph.shape(index) != shape:
@@ -954,7 +957,7 @@ def rewrite_transfer_model(
     unknown = wanted - set(REWRITES)
     if unknown:
         raise ValueError(f"unknown rewrites {sorted(unknown)}; known: {', '.join(REWRITES)}")
-    graph = _load(data)
+    graph = load_model_object(data)
     _set_size(graph, height, width)
     counts = {name: _PASSES[name](graph) for name in REWRITES if name in wanted}
     _drop_dead_ops(graph)
@@ -990,13 +993,13 @@ def optimize_transfer_model(
 
 def is_quantized(data: bytes) -> bool:
     """Whether the model computes in int8 (the published int8 transfer model does)."""
-    graph = _load(data)
+    graph = load_model_object(data)
     return any(t.type == TT.INT8 for t in graph.sg.tensors)
 
 
 def op_counts(data: bytes) -> dict[str, int]:
     """How many ops of each builtin kind the model has, by name."""
-    graph = _load(data)
+    graph = load_model_object(data)
     names = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
     counts: dict[str, int] = {}
     for op in graph.ops:

@@ -35,10 +35,10 @@ import tensorflow as tf
 # the flatbuffer reader the size optimizer already uses (object API of LiteRT's schema)
 from camfx.transfer_optimizer import (
     Op,
+    TransferGraph,
     TransferRunner,
-    _content_input,
-    _Graph,
-    _load,
+    content_input,
+    load_model_object,
     rewrite_transfer_model,
 )
 
@@ -132,7 +132,7 @@ def read_transfer_weights(path: str | Path) -> TransferWeights:
     path = Path(path)
     data = path.read_bytes()
     try:
-        graph = _load(data)
+        graph = load_model_object(data)
     except Exception as error:  # flatbuffers raises assorted errors on a damaged file
         raise TransferModelError(f"{path}: not a readable TFLite model ({error})") from None
     return _Reader(graph, path).read()
@@ -141,7 +141,7 @@ def read_transfer_weights(path: str | Path) -> TransferWeights:
 class _Reader:
     """One pass over a graph; every op must be explained by a pattern, or it is not ours."""
 
-    def __init__(self, graph: _Graph, path: Path) -> None:
+    def __init__(self, graph: TransferGraph, path: Path) -> None:
         self.g = graph
         self.path = path
         self.producers = graph.producers()
@@ -610,8 +610,8 @@ class Comparison:
 def reference_tflite(tflite_path: str | Path, height: int, width: int) -> bytes:
     """The published model, at H x W with only its size changed when H x W is not its own."""
     data = Path(tflite_path).read_bytes()
-    graph = _load(data)
-    if graph.shape(_content_input(graph))[1:3] == (height, width):
+    graph = load_model_object(data)
+    if graph.shape(content_input(graph))[1:3] == (height, width):
         return data
     return rewrite_transfer_model(data, height, width, ())[0]
 
