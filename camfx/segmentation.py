@@ -22,6 +22,7 @@ import numpy as np
 
 from camfx import metadata, models
 from camfx.errors import CamfxError
+from camfx.imaging import shrink
 from camfx.refine import MaskSettings
 from camfx.runtime import Device, TFLiteModel, load_model
 
@@ -62,6 +63,11 @@ class Segmenter(ABC):
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
         """Probability of 'person' per pixel, float32 (H, W) in [0, 1], for a model-sized RGB."""
 
+    @classmethod
+    def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
+        """The model this segmenter runs: the named one, as published."""
+        return models.load(model_name, threads=threads, device=device)
+
     def probability_map(self, frame_bgr: np.ndarray) -> np.ndarray:
         """Person probability over the whole frame at about the model's resolution.
 
@@ -69,7 +75,7 @@ class Segmenter(ABC):
         is the model's input shape); scaling it to the frame's size aligns it.
         """
         if self.fit == "squash":
-            return self._run(cv2.resize(frame_bgr, self._model_wh(), interpolation=cv2.INTER_AREA))
+            return self._run(shrink(frame_bgr, self._model_wh()))
         if self.fit == "tile":
             return self._tiled(frame_bgr)
         if self.fit == "track":
@@ -108,7 +114,7 @@ class Segmenter(ABC):
         fit_scale = min if pad else max
         scale = fit_scale(model_w / frame_w, model_h / frame_h)
         w, h = max(1, round(frame_w * scale)), max(1, round(frame_h * scale))
-        resized = cv2.resize(frame_bgr, (w, h), interpolation=cv2.INTER_AREA)
+        resized = shrink(frame_bgr, (w, h))
         if pad:
             canvas = np.zeros((model_h, model_w, 3), np.uint8)
             top, left = (model_h - h) // 2, (model_w - w) // 2
@@ -129,7 +135,7 @@ class Segmenter(ABC):
         scale = max(model_w / frame_w, model_h / frame_h)
         w = max(model_w, round(frame_w * scale))
         h = max(model_h, round(frame_h * scale))
-        resized = cv2.resize(frame_bgr, (w, h), interpolation=cv2.INTER_AREA)
+        resized = shrink(frame_bgr, (w, h))
         prob = np.zeros((h, w), np.float32)
         for top in _tile_starts(h, model_h):
             for left in _tile_starts(w, model_w):
@@ -201,7 +207,7 @@ class Segmenter(ABC):
         crop = frame_bgr[box.y : box.y + box.h, box.x : box.x + box.w]
         prob = np.zeros((map_h, map_w), np.float32)  # outside the window: background
         prob[top : top + model_h, left : left + model_w] = self._run(
-            cv2.resize(crop, (model_w, model_h), interpolation=cv2.INTER_AREA)
+            shrink(crop, (model_w, model_h))
         )
         return prob
 
@@ -358,6 +364,7 @@ class DeepLabSegmenter(Segmenter):
 
     name = "deeplab"
     input_size = (257, 257)
+    CLASSES = 21
     PERSON_CLASS = 15
     # Person must beat the other classes by this many logits to reach 0.5. Measured
     # (README): at 0 the edge spreads into busy backgrounds (IoU 0.87 on paintings),
@@ -379,16 +386,42 @@ class DeepLabSegmenter(Segmenter):
         super().__init__(fit)
         self._model = model
         self._input = np.empty((1, *self.input_size, 3), np.float32)
+        # The model cut before its upsampling (camfx.deeplab_logits) gives 33x33 logits.
+        self._coarse = tuple(model.outputs[0].shape[1:3]) != tuple(self.input_size)
+
+    @classmethod
+    def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
+        """The published model cut before its final upsampling; the model as published
+        (checked, with its fix-it errors) when that cannot be made."""
+        from camfx import deeplab_logits
+
+        try:
+            path = deeplab_logits.logits_model_path(models.require(model_name))
+            model = load_model(path, threads, device)
+            shapes = (model.inputs[0].shape, model.outputs[0].shape)
+            if shapes[0] != (1, *cls.input_size, 3) or shapes[1][-1] != cls.CLASSES:
+                raise ValueError(f"the cut model has tensors {shapes}")
+            return model
+        except CamfxError:
+            raise
+        except Exception as exc:  # the published model works, only slower
+            log.warning("DeepLab runs as published (%s)",
+                        str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+            return super().load(model_name, threads, device)
 
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
         self._normalized(rgb, self._input[0])
         logits = self._model.run(self._input)[0][0]
-        return person_against_others(logits, self.PERSON_CLASS, self.EDGE_LOGIT)
+        lead = person_lead(logits, self.PERSON_CLASS)
+        if self._coarse:
+            from camfx.deeplab_logits import upsample_aligned
+
+            lead = upsample_aligned(lead, self.input_size)
+        return _sigmoid(lead - self.EDGE_LOGIT)
 
 
-def person_against_others(logits: np.ndarray, person: int, margin: float = 0.0) -> np.ndarray:
-    """P(person) from class scores [H, W, C]: person against the strongest other class,
-    through a sigmoid, instead of a C-class softmax; `margin` logits move the 0.5 edge.
+def person_lead(logits: np.ndarray, person: int) -> np.ndarray:
+    """How far the person's score [H, W, C] leads the strongest other class's, (H, W).
     A running maximum over the class columns is 3x faster than numpy's max over the
     last axis here."""
     by_class = logits.reshape(-1, logits.shape[-1])
@@ -396,7 +429,13 @@ def person_against_others(logits: np.ndarray, person: int, margin: float = 0.0) 
     for c in range(by_class.shape[1]):
         if c != person:
             np.maximum(others, by_class[:, c], out=others)
-    return _sigmoid(by_class[:, person] - others - margin).reshape(logits.shape[:2])
+    return (by_class[:, person] - others).reshape(logits.shape[:2])
+
+
+def person_against_others(logits: np.ndarray, person: int, margin: float = 0.0) -> np.ndarray:
+    """P(person) from class scores [H, W, C]: person against the strongest other class,
+    through a sigmoid, instead of a C-class softmax; `margin` logits move the 0.5 edge."""
+    return _sigmoid(person_lead(logits, person) - margin)
 
 
 class SelfieSegmenter(Segmenter):
@@ -494,8 +533,7 @@ def create_segmenter(
             f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}, "
             "or give a .tflite segmentation model"
         ) from None
-    model = models.load(model_name, threads=threads, device=device)
-    segmenter = segmenter_class(model, fit=fit)
+    segmenter = segmenter_class(segmenter_class.load(model_name, threads, device), fit=fit)
     _use_metadata(segmenter, models.require(model_name))
     return segmenter
 

@@ -230,7 +230,8 @@ def load_model_object(data: bytes) -> TransferGraph:
     return TransferGraph(model)
 
 
-def _pack(graph: TransferGraph) -> bytes:
+def pack_model(graph: TransferGraph) -> bytes:
+    """The edited graph as .tflite bytes."""
     graph.sg.operators = graph.ops
     builder = flatbuffers.Builder(1 << 20)
     builder.Finish(graph.model.Pack(builder), file_identifier=b"TFL3")
@@ -250,7 +251,7 @@ def _interpreter(model: bytes, threads: int = 1, delegates: bool = True) -> Inte
 
 def _runtime_shapes(graph: TransferGraph) -> dict[int, tuple[int, ...]]:
     """Every tensor's shape as the runtime computes it (one allocation, no delegate)."""
-    interpreter = _interpreter(_pack(graph), delegates=False)
+    interpreter = _interpreter(pack_model(graph), delegates=False)
     try:
         interpreter.allocate_tensors()
     except RuntimeError as error:  # e.g. a size so large that a kernel's buffers overflow
@@ -963,7 +964,7 @@ def rewrite_transfer_model(
     _drop_dead_ops(graph)
     _compact(graph)
     _check_shapes(graph)
-    return _pack(graph), counts
+    return pack_model(graph), counts
 
 
 def optimize_transfer_model(
