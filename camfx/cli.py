@@ -150,6 +150,13 @@ def run_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="don't snap the mask's edge to the picture's edges",
     )
+    mask.add_argument(
+        "--no-mask-colour",
+        dest="colour",
+        action="store_false",
+        help="don't let the frame's person and background colours decide where the "
+        "segmenter is unsure",
+    )
     p.add_argument(
         "--matte",
         type=Path,
@@ -234,6 +241,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
             smoothing=values.pop("mask_smoothing"),
             min_blob=values.pop("mask_min_blob"),
             guided=values.pop("guided"),
+            colour=values.pop("colour"),
         )
     except ValueError as exc:
         raise CamfxError(str(exc)) from None

@@ -4,11 +4,13 @@ Steps, each a setting of :class:`MaskSettings` (cheap ones at the model's
 resolution, the rest at the frame's):
 
 1. removal of small stray blobs — keeps every person-sized region;
-2. threshold and softness of the edge;
-3. temporal smoothing — steadies a still person, follows a moving one;
-4. an edge refinement guided by the frame itself (a fast guided filter), so
+2. a colour model — where the model is unsure, the frame's own colours of the
+   person and of the background around them decide (see :class:`ColourModel`);
+3. threshold and softness of the edge;
+4. temporal smoothing — steadies a still person, follows a moving one;
+5. an edge refinement guided by the frame itself (a fast guided filter), so
    hair and shoulders follow the picture rather than the model's grid;
-5. grow or shrink by a number of pixels, and scaling to the frame.
+6. grow or shrink by a number of pixels, and scaling to the frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from camfx.imaging import shrink
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class MaskSettings:
     guided_radius: int = 12  # pixels of a 720p frame (scaled for smaller ones)
     guided_eps: float = 0.01  # lower follows image edges more closely
     min_blob: float = 0.003  # drop blobs smaller than this fraction of the frame (0: off)
+    colour: bool = True  # let the frame's person/background colours decide unsure pixels
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:
@@ -39,7 +44,7 @@ class MaskSettings:
             raise ValueError("mask softness must be >= 0")
 
 
-RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0)
+RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0, colour=False)
 """No refinement: the model's probability, only upscaled."""
 
 _MOTION = 0.3  # a change of mask value this large counts as motion, not noise
@@ -53,25 +58,31 @@ class MaskRefiner:
     def __init__(self, settings: MaskSettings | None = None) -> None:
         self.settings = settings or MaskSettings()
         self._previous: np.ndarray | None = None
+        self._colours = ColourModel()
 
     def reset(self) -> None:
         self._previous = None
+        self._colours = ColourModel()
 
     def refine(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
         """A float32 mask in [0, 1] of the frame's size."""
         s = self.settings
-        prob = probability
-        if s.min_blob > 0:
-            prob = remove_small_blobs(prob, s.threshold, s.min_blob)
-        mask = edge_ramp(prob, s.threshold, s.softness)
         # The guided filter and the temporal smoothing work at half the frame's
         # size: fine enough for hair, a quarter of the pixels, and the guide's
         # camera noise is averaged down (it would otherwise flicker the edges).
         frame_h, frame_w = frame_bgr.shape[:2]
         work = (max(1, frame_w // _WORK_SCALE), max(1, frame_h // _WORK_SCALE))
-        mask = cv2.resize(mask, work, interpolation=cv2.INTER_LINEAR)
-        if s.guided:
+        guide = None
+        if s.guided or s.colour:
             guide = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_AREA)
+        prob = probability
+        if s.min_blob > 0:
+            prob = remove_small_blobs(prob, s.threshold, s.min_blob)
+        if guide is not None and s.colour:
+            prob = self._colours.weigh(guide, prob)
+        mask = edge_ramp(prob, s.threshold, s.softness)
+        mask = cv2.resize(mask, work, interpolation=cv2.INTER_LINEAR)
+        if guide is not None and s.guided:
             radius = guided_radius_at(s.guided_radius, frame_w, frame_h) // _WORK_SCALE
             mask = edge_only(mask, guided_filter(guide, mask, max(1, radius), s.guided_eps),
                              max(1, radius))
@@ -94,6 +105,73 @@ class MaskRefiner:
         smoothed = (previous + rate * (mask - previous)).astype(np.float32, copy=False)
         self._previous = smoothed
         return smoothed
+
+
+class ColourModel:
+    """The colours of this stream's person and of the background around them, deciding
+    where the segmenter is unsure.
+
+    Where the model is sure (probability above 0.95 or below 0.05, eroded) its pixels
+    sample two colour histograms: the person, and the background within reach of the
+    person (a band, not the whole frame: what matters is what the edge runs into).
+    Every pixel's log-odds then gain the log-likelihood ratio of its colour under the
+    two, clipped to +-4: a pixel the model is sure of keeps its side, one it hesitates
+    over goes with its colour (a shoulder the model half lost against a busy painting
+    comes back; dark brushwork it half took for hair goes). The histograms carry over
+    from frame to frame with a short memory, so a moment of doubt doesn't
+    flip their statistics. The same idea as GrabCut's colour models, without its
+    graph cut: measured on the chroma-keyed clips (README) it lifts DeepLab's IoU
+    from 0.93 to 0.98 and the selfie models' from 0.97 to 0.98 for about 1.5 ms.
+    """
+
+    BITS = 4  # per channel: 16 levels of each, 4096 colours
+    SURE = 0.95
+    CLIP = 4.0  # logits: the most a colour can move a pixel
+    MEMORY = 0.5  # weight of the earlier frames' histograms
+    BAND = 0.12  # of the map's short side: the background sampled around the person
+    MIN_SAMPLES = 100  # pixels on each side; fewer (nobody there) and nothing changes
+
+    def __init__(self) -> None:
+        self._person: np.ndarray | None = None
+        self._background: np.ndarray | None = None
+
+    def weigh(self, frame_bgr: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """`prob` (a map of any size over the whole frame) weighed by the frame's colours."""
+        h, w = prob.shape
+        colours = colour_indices(shrink(frame_bgr, (w, h)), self.BITS)
+        person_hist, background_hist = self._learn(colours, prob)
+        if person_hist.sum() < self.MIN_SAMPLES or background_hist.sum() < self.MIN_SAMPLES:
+            return prob
+        person = (person_hist + 1) / (person_hist.sum() + person_hist.size)
+        background = (background_hist + 1) / (background_hist.sum() + background_hist.size)
+        ratio = np.exp(np.clip(np.log(person / background), -self.CLIP, self.CLIP))
+        weighted = prob * ratio.astype(np.float32)[colours]
+        # odds(p) * ratio, back to a probability
+        return (weighted / (weighted + (1.0 - prob))).astype(np.float32)
+
+    def _learn(self, colours: np.ndarray, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, w = prob.shape
+        kernel = np.ones((5, 5), np.uint8)  # away from the edge, where the sure side is sure
+        person = cv2.erode((prob > self.SURE).astype(np.uint8), kernel)
+        reach = 2 * max(1, round(self.BAND * min(h, w))) + 1
+        near = cv2.dilate((prob > 0.5).astype(np.uint8), np.ones((reach, reach), np.uint8))
+        background = cv2.erode((prob < 1.0 - self.SURE).astype(np.uint8), kernel) & near
+        size = 1 << (3 * self.BITS)
+        person_hist = np.bincount(colours[person.astype(bool)], minlength=size).astype(np.float32)
+        background_hist = np.bincount(
+            colours[background.astype(bool)], minlength=size
+        ).astype(np.float32)
+        if self._person is not None and self._background is not None:
+            person_hist += self.MEMORY * self._person
+            background_hist += self.MEMORY * self._background
+        self._person, self._background = person_hist, background_hist
+        return person_hist, background_hist
+
+
+def colour_indices(bgr: np.ndarray, bits: int) -> np.ndarray:
+    """Each pixel's colour as one histogram bin: the top `bits` of b, g and r."""
+    top = np.right_shift(bgr, 8 - bits).astype(np.intp)
+    return (top[..., 0] << (2 * bits)) | (top[..., 1] << bits) | top[..., 2]
 
 
 def guided_radius_at(radius: int, frame_w: int, frame_h: int) -> int:

@@ -30,6 +30,7 @@ SETTINGS = {
     "raw (model only)": RAW,
     "default": DEFAULT,
     "default, no smoothing": replace(DEFAULT, smoothing=0.0),
+    "default, no colour model": replace(DEFAULT, colour=False),
     "default, no guided filter": replace(DEFAULT, guided=False),
     "default, no blob removal": replace(DEFAULT, min_blob=0.0),
 }

@@ -287,6 +287,14 @@ def test_a_preset_sets_defaults_that_explicit_options_override():
     assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == ("deeplab", "fp16", None)
 
 
+def test_mask_refinement_steps_can_be_turned_off():
+    from camfx.cli import parse_run_args, run_options
+
+    assert run_options(parse_run_args([])).mask.colour
+    off = run_options(parse_run_args(["--no-mask-colour", "--no-guided-filter"])).mask
+    assert not off.colour and not off.guided
+
+
 def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatch, portrait_video):
     """A worker that fails mid-stream: the error reaches the user, the MP4 is finished."""
     from camfx import effects

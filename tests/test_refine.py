@@ -18,6 +18,7 @@ from camfx.evaluation import (
 )
 from camfx.refine import (
     RAW,
+    ColourModel,
     MaskRefiner,
     MaskSettings,
     grow_mask,
@@ -71,6 +72,54 @@ def test_smoothing_steadies_a_still_person(clips, name):
     smoothed = flicker(masks_for(still, segmenter, MaskSettings()))
     unsmoothed = flicker(masks_for(still, segmenter, replace(MaskSettings(), smoothing=0.0)))
     assert smoothed < 0.5 * unsmoothed
+
+
+@pytest.mark.parametrize("name", ["deeplab", "selfie"])
+def test_the_colour_model_brings_the_mask_closer_to_the_keyed_truth(clips, name):
+    """Against a painting the model hesitates at the shoulders and in the brushwork; the
+    frame's own colours settle it (eval: DeepLab 0.93 -> 0.98, selfie 0.97 -> 0.98)."""
+    segmenter = create_segmenter(name, device="cpu")
+    scores = {}
+    for colour in (False, True):
+        settings = replace(segmenter.tuned(MaskSettings()), colour=colour)
+        scores[colour] = np.mean([
+            iou(m > 0.5, f.truth)
+            for clip in clips[:2]
+            for m, f in zip(masks_for(clip, segmenter, settings), clip.frames, strict=True)
+        ])
+    assert scores[True] > scores[False] + 0.005, scores
+
+
+def two_colour_scene() -> tuple[np.ndarray, np.ndarray]:
+    """A skin-coloured person on a blue wall, and a model sure of the person's middle and
+    of the wall, unsure (0.5) in a band across the true edge at x = 200."""
+    frame = np.full((240, 400, 3), (200, 90, 30), np.uint8)  # blue wall (BGR)
+    frame[:, 200:] = (120, 160, 220)  # skin
+    prob = np.full((240, 400), 0.02, np.float32)
+    prob[:, 210:] = 0.99
+    prob[:, 190:210] = 0.5
+    return frame, prob
+
+
+def test_the_colour_model_settles_unsure_pixels_by_their_colour():
+    frame, prob = two_colour_scene()
+    weighed = ColourModel().weigh(frame, prob)
+    assert weighed[120, 205] > 0.9  # unsure, skin: person
+    assert weighed[120, 195] < 0.1  # unsure, wall: background
+    assert weighed[120, 300] > 0.9 and weighed[120, 20] < 0.1  # sure: unchanged side
+
+
+def test_the_colour_model_does_not_overturn_what_the_model_is_sure_of():
+    frame, prob = two_colour_scene()
+    frame[119:122, 299:302] = (200, 90, 30)  # a wall-blue button on the person's shirt
+    weighed = ColourModel().weigh(frame, prob)
+    assert weighed[120, 300] > 0.5  # unclipped, its colour would have flipped it
+
+
+def test_the_colour_model_leaves_an_empty_frame_alone():
+    frame, _ = two_colour_scene()
+    nobody = np.full((240, 400), 0.3, np.float32)  # nobody the model is sure of
+    assert np.array_equal(ColourModel().weigh(frame, nobody), nobody)
 
 
 def test_smoothing_does_not_smear_a_moving_person():
