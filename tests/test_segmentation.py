@@ -8,7 +8,13 @@ import pytest
 
 from camfx.errors import CamfxError
 from camfx.evaluation import build_clips, key_alpha
-from camfx.segmentation import Box, PeopleTracker, create_segmenter, people_box
+from camfx.segmentation import (
+    Box,
+    PeopleTracker,
+    create_segmenter,
+    people_box,
+    people_boxes,
+)
 from tests.conftest import MEDIA, SHARED, chroma_key_person, read_video_frames
 
 
@@ -158,6 +164,33 @@ def test_the_window_stays_put_while_the_person_moves_a_little():
     assert tracker.window_for(1280, 720) == window  # not resampled: no flicker
     tracker.follow(Box(100, 100, 1000, 600))  # too wide for one window: tiles
     assert tracker.window_for(1280, 720) is None
+
+
+def test_the_window_centres_on_the_whole_person_when_they_fit():
+    """The model is sure of her head and one side, less of the other shoulder: a window
+    centred on the sure part cuts that shoulder off, one centred on all of her doesn't."""
+    sure = Box(300, 0, 300, 720)
+    whole = Box(300, 0, 700, 720)  # with the shoulder it is less sure of
+
+    def window_after(*boxes: Box) -> Box | None:
+        tracker = PeopleTracker((257, 257))
+        tracker.window_for(1280, 720)
+        tracker.follow(*boxes)
+        return tracker.window_for(1280, 720)
+
+    assert not window_after(sure).contains(whole)
+    assert window_after(sure, whole).contains(whole)
+    brushwork_too = Box(0, 0, 1280, 720)  # half-believed brushwork joined to her
+    assert window_after(sure, brushwork_too) == window_after(sure)
+
+
+def test_the_whole_person_is_what_joins_a_sure_core_above_one_half():
+    prob = np.zeros((100, 200), np.float32)
+    prob[20:90, 40:80] = 0.999  # the part the model is sure of
+    prob[40:90, 80:110] = 0.7  # a shoulder it is less sure of, joined to it
+    prob[10:30, 150:190] = 0.7  # brushwork on its own: nobody
+    assert people_boxes(prob, 200, 100) == (Box(40, 20, 40, 70), Box(40, 20, 70, 70))
+    assert people_boxes(np.full((100, 200), 0.7, np.float32), 200, 100) == (None, None)
 
 
 def test_unknown_segmenter_is_a_user_error():
