@@ -12,6 +12,7 @@ mean IoU, boundary F-score (3 px), flicker on the still stretch, and ms per fram
 from __future__ import annotations
 
 import argparse
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -95,6 +96,12 @@ def main() -> None:
             scores = evaluate(clips, masker_factory(segmenter, settings))
             print(row(f"{name}, {label}", scores), flush=True)
 
+    print("\nTime a 720p frame, segmentation and refinement with default settings, the")
+    print("segmenters taking turns frame by frame (the machine's moods hit them alike):\n")
+    print("| segmenter | median ms | p90 ms |\n|---|---|---|")
+    for name, (median, p90) in frame_times(clips, args.segmenters, args.threads).items():
+        print(f"| {name} | {median:.1f} | {p90:.1f} |")
+
     print("\nGhost of the person in the painted background (band 0-12 px outside the person")
     print("against > 40 px away, at the style's 384x384; 1.0 = no trace):\n")
     clip = next(c for c in clips if c.background is not None)
@@ -107,6 +114,23 @@ def main() -> None:
         cv2.imwrite(str(args.pictures / "ghost.png"), ghost.picture)
         cv2.imwrite(str(args.pictures / "segmenters.png"), segmenter_picture(clips))
         print(f"\npictures written to {args.pictures}")
+
+
+def frame_times(clips, names: list[str], threads: int) -> dict[str, tuple[float, float]]:
+    """Median and 90th percentile ms of each segmenter's masker over every clip's frames."""
+    maskers = {}
+    for name in names:
+        segmenter = create_segmenter(name, threads=threads, device="cpu")
+        maskers[name] = masker_factory(segmenter, DEFAULT)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for clip in clips:
+        running = {name: make() for name, make in maskers.items()}
+        for frame in clip.frames:
+            for name, masker in running.items():
+                started = time.perf_counter()
+                masker(frame.image)
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: (float(np.median(t)), float(np.percentile(t, 90))) for name, t in times.items()}
 
 
 @dataclass
@@ -147,16 +171,18 @@ def measure_ghost(clip, segmenter) -> Ghost:
 
 
 def segmenter_picture(clips) -> np.ndarray:
-    """Frame, mask and result for each segmenter on one frame of the moving clip."""
-    frame = next(c for c in clips if c.name == "moving").frames[-1].image
+    """Frame, mask and result for each segmenter on the last frame of the moving clip,
+    each having run through the clip before it, as camfx would have."""
+    clip = next(c for c in clips if c.name == "moving")
+    frame = clip.frames[-1].image
     stylizer = create_stylizer(resolve_style("starry"), device="cpu")
+    small = (stylizer.width, stylizer.height)
     rows = []
     for name in SEGMENTERS:
-        segmenter = create_segmenter(name, device="cpu")
-        mask = MaskRefiner(segmenter.tuned(MaskSettings())).refine(
-            frame, segmenter.probability_map(frame)
-        )
-        small = (stylizer.width, stylizer.height)
+        masker = masker_factory(create_segmenter(name, device="cpu"), DEFAULT)()
+        for earlier in clip.frames[:-1]:
+            masker(earlier.image)
+        mask = masker(frame)
         plate = CleanPlate().update(cv2.resize(frame, small), cv2.resize(mask, small))
         result = composite(frame, cv2.resize(stylizer.stylize(plate), frame.shape[1::-1]), mask)
         grey = cv2.cvtColor(cv2.convertScaleAbs(mask, alpha=255), cv2.COLOR_GRAY2BGR)
