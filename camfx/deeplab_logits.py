@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 import cv2
@@ -58,11 +57,7 @@ def logits_model_path(published: Path) -> Path:
     path = models.cache_dir() / "derived" / f"{published.stem}-logits-{digest}.tflite"
     if path.is_file():
         return path
-    cut = strip_final_upsampling(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(cut)
-    os.replace(tmp, path)  # whole or not at all, even with two camfx starting at once
+    models.write_derived(path, strip_final_upsampling(data))
     log.info("built %s", path)
     return path
 

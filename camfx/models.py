@@ -145,6 +145,16 @@ def require(name: str) -> Path:
     return path
 
 
+def write_derived(path: Path, data: bytes) -> Path:
+    """Write a model camfx built from a published one (into the cache) whole or not at
+    all, even with two camfx starting at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,10 +234,7 @@ def optimized_model_path(published: Path, size: tuple[int, int]) -> Path:
     if path.is_file():
         return path
     optimized, _ = rewrite_transfer_model(data, height, width)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(optimized)
-    os.replace(tmp, path)  # whole or not at all, even with two camfx starting at once
+    models.write_derived(path, optimized)
     log.info("built the optimized style model %s", path)
     return path
 
