@@ -20,7 +20,7 @@ from typing import ClassVar, Literal
 import cv2
 import numpy as np
 
-from camfx import metadata, models
+from camfx import deeplab_logits, metadata, models
 from camfx.errors import CamfxError
 from camfx.imaging import shrink
 from camfx.refine import MaskSettings
@@ -416,8 +416,6 @@ class DeepLabSegmenter(Segmenter):
     def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
         """The published model cut before its final upsampling; the model as published
         (checked, with its fix-it errors) when that cannot be made."""
-        from camfx import deeplab_logits
-
         try:
             path = deeplab_logits.logits_model_path(models.require(model_name))
             model = load_model(path, threads, device)
@@ -437,9 +435,7 @@ class DeepLabSegmenter(Segmenter):
         logits = self._model.run(self._input)[0][0]
         lead = person_lead(logits, self.PERSON_CLASS)
         if self._coarse:
-            from camfx.deeplab_logits import upsample_aligned
-
-            lead = upsample_aligned(lead, self.input_size)
+            lead = deeplab_logits.upsample_aligned(lead, self.input_size)
         return _sigmoid(lead - self.EDGE_LOGIT)
 
 
