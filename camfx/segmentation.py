@@ -173,8 +173,8 @@ class Segmenter(ABC):
 
     def _beyond_edges(self, prob: np.ndarray, box: Box, frame_w: int, frame_h: int) -> list[Box]:
         """Windows shifted by half past each edge of `box` that a person touches and that
-        is not the frame's edge. Touching takes the model being fairly sure (as for
-        placing the window): brushwork it half takes for a person is better cut off."""
+        is not the frame's edge. Touching takes the model being fairly sure (> 0.9):
+        at > 0.5, brushwork at the edge set it off on most frames of a busy painting."""
         model_w, model_h = self._model_wh()
         left, top = self._window_origin(prob.shape, box)
         seen = prob[top : top + model_h, left : left + model_w] > REGION_PROBABILITY
@@ -248,9 +248,10 @@ def _union(a: Box | None, b: Box | None) -> Box | None:
 
 # A person has a core the model is sure of; brushwork in a painting that it half
 # takes for a person does not (measured: painted false positives peak below 0.85,
-# people at 1.0). Only regions with such a core place the tracking window, and
-# only as far as the model is fairly sure: its less sure rim on a busy painting
-# spreads into the brushwork and would widen the window past one model run.
+# people at 1.0). Only regions with such a core place the tracking window: all of
+# them above 0.5 when that fits in one window, else as far as the model is fairly
+# sure (its less sure rim on a busy painting can spread into the brushwork and
+# widen them past one model run; see PeopleTracker.follow).
 CORE_PROBABILITY = 0.98
 REGION_PROBABILITY = 0.9
 _MIN_REGION = 0.002  # of the map's area: smaller regions are specks, even when sure
