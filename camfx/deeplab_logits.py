@@ -16,25 +16,22 @@ that doesn't end that way), the published model is used as it is.
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from camfx import models
+from camfx import derived
+from camfx.tflite import graph as graph_editor
+from camfx.tflite.graph import Op, load_model_object, pack_model
 
 log = logging.getLogger(__name__)
-
-EDIT_VERSION = "1"
-
 
 def strip_final_upsampling(data: bytes) -> bytes:
     """The model with the RESIZE_BILINEAR ops that end it removed; raises ValueError
     when it does not end in one."""
-    from camfx.transfer_optimizer import Op, load_model_object, pack_model
-
     graph = load_model_object(data)
     producers = graph.producers()
     (output,) = graph.sg.outputs
@@ -52,14 +49,8 @@ def strip_final_upsampling(data: bytes) -> bytes:
 
 def logits_model_path(published: Path) -> Path:
     """The cut model for `published`, built into the model cache if it is not there."""
-    data = published.read_bytes()
-    digest = hashlib.sha256(data + EDIT_VERSION.encode()).hexdigest()[:12]
-    path = models.cache_dir() / "derived" / f"{published.stem}-logits-{digest}.tflite"
-    if path.is_file():
-        return path
-    models.write_derived(path, strip_final_upsampling(data))
-    log.info("built %s", path)
-    return path
+    code = (graph_editor, sys.modules[__name__])
+    return derived.derived_model(published, "logits", strip_final_upsampling, code)
 
 
 def upsample_aligned(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -425,9 +425,9 @@ class DeepLabSegmenter(Segmenter):
             if shapes[0] != (1, *cls.input_size, 3) or shapes[1][-1] != cls.CLASSES:
                 raise ValueError(f"the cut model has tensors {shapes}")
             return model
-        except CamfxError:
-            raise
-        except Exception as exc:  # the published model works, only slower
+        # A file that doesn't end in a resize, or a cache that can't be written: the
+        # published model works, only slower. A bug in the cut itself fails loudly.
+        except (OSError, ValueError) as exc:
             log.warning("DeepLab runs as published (%s)",
                         str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
             return super().load(model_name, threads, device)

@@ -20,13 +20,14 @@ import cv2
 import numpy as np
 import platformdirs
 
-from camfx import models
+import camfx
+from camfx import derived, models
 from camfx.errors import CamfxError
 from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.tflite.transfer import BOTTLENECK_SIZE
 
 log = logging.getLogger(__name__)
 
-BOTTLENECK_SIZE = 100
 PREDICT_SIZE = 256
 
 
@@ -47,8 +48,9 @@ class Style:
 
 def assets_dir() -> Path:
     """assets/ inside an installed wheel, or at the top of a source checkout."""
-    packaged = Path(__file__).parent / "assets"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "assets"
+    package = Path(camfx.__file__).parent  # wherever this module sits inside the package
+    packaged = package / "assets"
+    return packaged if packaged.is_dir() else package.parent / "assets"
 
 
 def manifest_path() -> Path:
@@ -202,8 +204,6 @@ class Stylizer:
 
 TRANSFER_MODELS = {"fp16": "style-transfer", "int8": "style-transfer-int8"}
 PUBLISHED_SIZE = (384, 384)
-# Bump when camfx.transfer_optimizer changes what it writes: cached models are rebuilt.
-OPTIMIZER_VERSION = "1"
 
 
 def style_size(frame_width: int, frame_height: int, long_side: int = 384) -> tuple[int, int]:
@@ -220,23 +220,16 @@ def style_size(frame_width: int, frame_height: int, long_side: int = 384) -> tup
 
 
 def optimized_model_path(published: Path, size: tuple[int, int]) -> Path:
-    """The optimized transfer model for `size`, built next to the downloaded models if missing.
+    """The optimized transfer model for `size`, built into the model cache if missing
+    (~0.1 s), named by the published file's and the optimizer's content."""
+    from camfx.tflite import graph, transfer
 
-    Named by the published file's hash and the optimizer's version, so a new
-    download or a new optimizer never reuses a stale file. Building takes ~0.1 s.
-    """
-    from camfx.transfer_optimizer import rewrite_transfer_model
-
-    data = published.read_bytes()
-    digest = hashlib.sha256(data + OPTIMIZER_VERSION.encode()).hexdigest()[:12]
     height, width = size
-    path = models.cache_dir() / "optimized" / f"{published.stem}-{height}x{width}-{digest}.tflite"
-    if path.is_file():
-        return path
-    optimized, _ = rewrite_transfer_model(data, height, width)
-    models.write_derived(path, optimized)
-    log.info("built the optimized style model %s", path)
-    return path
+
+    def build(data: bytes) -> bytes:
+        return transfer.rewrite_transfer_model(data, height, width)[0]
+
+    return derived.derived_model(published, f"{height}x{width}", build, (graph, transfer))
 
 
 def load_transfer_model(
@@ -257,7 +250,10 @@ def load_transfer_model(
         if optimized.inputs[0].shape != (1, *size, 3):
             raise ValueError(f"{path.name} takes {optimized.inputs[0].shape}")
         return optimized
-    except Exception as exc:  # any failure here leaves the published model, which works
+    # A size the optimizer or the runtime can't take, or a cache that can't be written,
+    # leaves the published model, which works; a bug in the rewrite itself (RuntimeError)
+    # is ours and must fail loudly.
+    except (OSError, ValueError) as exc:
         log.warning(
             "could not use an optimized style model for %dx%d (%s); "
             "using the published %dx%d model",

@@ -4,7 +4,7 @@
 
 For each size: the published fp16 and int8 models (at a size other than their own 384x384,
 with only the size changed: that is the published network at that size), and both
-rewritten with every rewrite (camfx.transfer_optimizer; the fp16 one computes in fp32).
+rewritten with every rewrite (camfx.tflite.transfer; the fp16 one computes in fp32).
 LiteRT Interpreter (XNNPACK) with 2 threads, on a real frame; each cell is the median over
 --turns turns of the median of --runs invokes, the models of one size measured in turns so
 that load from other processes falls on all of them alike. The ratio is against the
@@ -21,13 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from camfx.style import bundled_styles
-from camfx.transfer_optimizer import (
-    REWRITES,
-    TransferRunner,
-    load_frames,
-    parse_size,
-    rewrite_transfer_model,
-)
+from camfx.tflite.runner import TransferRunner
+from camfx.tflite.transfer import REWRITES, parse_size, rewrite_transfer_model
+from camfx_eval.frames import load_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))

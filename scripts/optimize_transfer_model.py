@@ -22,16 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from camfx.style import bundled_styles
-from camfx.transfer_optimizer import (
-    REWRITES,
-    TransferRunner,
-    is_quantized,
-    load_frames,
-    max_mean_abs_diff,
-    op_counts,
-    parse_size,
-    rewrite_transfer_model,
-)
+from camfx.tflite.graph import is_quantized, op_counts
+from camfx.tflite.runner import TransferRunner, max_mean_abs_diff
+from camfx.tflite.transfer import REWRITES, parse_size, rewrite_transfer_model
+from camfx_eval.frames import load_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared")) / "media"

@@ -7,7 +7,7 @@ The model is read from --model (default: the registry's ``style-transfer`` model
 through CAMFX_MODELS or the user cache, see camfx.models) and rebuilt for --size. The check
 runs real frames of portrait_720.mp4 with bundled styles through the Keras model and through
 the reference: the published model at its own size, else the published model with only its
-size changed (camfx.transfer_optimizer). With --saved-model, the SavedModel is loaded back
+size changed (camfx.tflite.transfer). With --saved-model, the SavedModel is loaded back
 with tf.saved_model.load and run, then converted with TFLiteConverter.from_saved_model and
 the result checked against the reference the same way. Exit status 1 when an error exceeds
 --tolerance, 2 when the model cannot be read or built.
@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     from camfx.errors import CamfxError
     from camfx.style import bundled_styles
-    from camfx.transfer_optimizer import TransferRunner, load_frames, op_counts, parse_size
+    from camfx.tflite.graph import op_counts
+    from camfx.tflite.runner import TransferRunner
+    from camfx.tflite.transfer import parse_size
+    from camfx_eval.frames import load_frames
 
     try:
         height, width = parse_size(args.size)

@@ -24,7 +24,9 @@ from camfx.convert.magenta import (
     tflite_from_saved_model,
 )
 from camfx.style import bundled_styles
-from camfx.transfer_optimizer import TransferRunner, load_frames, op_counts
+from camfx.tflite.graph import op_counts
+from camfx.tflite.runner import TransferRunner
+from camfx_eval.frames import load_frames
 from tests.conftest import MEDIA, MODELS_DIR
 
 pytestmark = pytest.mark.convert

@@ -48,6 +48,6 @@ def test_cache_files_get_the_user_s_default_permissions(monkeypatch):
         style.create_stylizer(style.resolve_style("starry"), size=(216, 384), device="cpu")
     finally:
         os.umask(old)
-    optimized = next((models.cache_dir() / "optimized").glob("*.tflite"))
+    optimized = next((models.cache_dir() / "derived").glob("*.tflite"))
     for path in (installed[0][1], optimized):
         assert path.stat().st_mode & 0o777 == 0o644

@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 
 from camfx.style import bundled_styles
-from camfx.transfer_optimizer import (
+from camfx.tflite.graph import op_counts
+from camfx.tflite.runner import TransferRunner, max_mean_abs_diff
+from camfx.tflite.transfer import (
     REWRITES,
-    TransferRunner,
-    load_frames,
-    max_mean_abs_diff,
-    op_counts,
     optimize_transfer_model,
     parse_size,
     rewrite_transfer_model,
@@ -23,6 +21,7 @@ from camfx.transfer_optimizer import (
     strided_weights,
     subpixel_weights,
 )
+from camfx_eval.frames import load_frames
 from tests.conftest import MEDIA, MODELS_DIR
 
 FP16 = MODELS_DIR / "style_transfer_f16_384.tflite"

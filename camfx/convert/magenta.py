@@ -33,16 +33,10 @@ import numpy as np
 import tensorflow as tf
 
 # the flatbuffer reader the size optimizer already uses (object API of LiteRT's schema)
-from camfx.transfer_optimizer import (
-    Op,
-    TransferGraph,
-    TransferRunner,
-    content_input,
-    load_model_object,
-    rewrite_transfer_model,
-)
+from camfx.tflite.graph import Graph, Op, load_model_object
+from camfx.tflite.runner import TransferRunner
+from camfx.tflite.transfer import CONTENT_CHANNELS, content_input, rewrite_transfer_model
 
-CONTENT_CHANNELS = 3
 DOWNSAMPLE = 4  # two stride-2 convs: H and W must be multiples of this
 KERAS_PACKAGE = "camfx"
 
@@ -141,7 +135,7 @@ def read_transfer_weights(path: str | Path) -> TransferWeights:
 class _Reader:
     """One pass over a graph; every op must be explained by a pattern, or it is not ours."""
 
-    def __init__(self, graph: TransferGraph, path: Path) -> None:
+    def __init__(self, graph: Graph, path: Path) -> None:
         self.g = graph
         self.path = path
         self.producers = graph.producers()

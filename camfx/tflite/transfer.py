@@ -39,19 +39,23 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-if TYPE_CHECKING:
-    from ai_edge_litert.interpreter import Interpreter
+from camfx.tflite.graph import (
+    TT,
+    Graph,
+    Op,
+    check_shapes,
+    compact,
+    drop_dead_ops,
+    load_model_object,
+    pack_model,
+    runtime_shapes,
+)
 
 log = logging.getLogger(__name__)
-
-Op = schema.BuiltinOperator
-TT = schema.TensorType
 
 # In the order they are applied: the conv rewrites need the original pad/resize patterns.
 REWRITES: tuple[str, ...] = (
@@ -69,206 +73,11 @@ MAX_SIZE = 4096
 CONTENT_CHANNELS = 3
 BOTTLENECK_SIZE = 100
 
-_DTYPES: dict[int, type[np.generic]] = {
-    TT.FLOAT32: np.float32,
-    TT.FLOAT16: np.float16,
-    TT.INT32: np.int32,
-    TT.INT8: np.int8,
-    TT.UINT8: np.uint8,
-    TT.INT64: np.int64,
-}
-
-
-# ---------------------------------------------------------------------------- the graph
-
-
-class TransferGraph:
-    """Subgraph 0 of a model, with helpers to read constants and to add tensors and ops."""
-
-    def __init__(self, model: schema.ModelT) -> None:
-        self.model = model
-        self.sg: schema.SubGraphT = model.subgraphs[0]
-        self.ops: list[schema.OperatorT] = list(self.sg.operators)
-        self._int32_consts: dict[tuple[int, ...], int] = {}
-
-    def kind(self, op: schema.OperatorT) -> int:
-        code = self.model.operatorCodes[op.opcodeIndex]
-        # builtinCode holds codes over 127; the deprecated field holds the small ones
-        return max(code.builtinCode, code.deprecatedBuiltinCode)
-
-    def tensor(self, index: int) -> schema.TensorT:
-        return self.sg.tensors[index]
-
-    def shape(self, index: int) -> tuple[int, ...]:
-        shape = self.sg.tensors[index].shape
-        return () if shape is None else tuple(int(d) for d in shape)
-
-    def is_int8(self, index: int) -> bool:
-        return self.sg.tensors[index].type == TT.INT8
-
-    def data(self, index: int) -> np.ndarray | None:
-        """A constant tensor's value; None for an activation."""
-        tensor = self.sg.tensors[index]
-        raw = self.model.buffers[tensor.buffer].data
-        if raw is None or len(raw) == 0:
-            return None
-        value = np.frombuffer(np.asarray(raw, np.uint8).tobytes(), _DTYPES[tensor.type])
-        return value.reshape(self.shape(index))
-
-    def set_data(self, index: int, value: np.ndarray) -> None:
-        # a fresh buffer: the old one may be shared with other tensors
-        self.sg.tensors[index].buffer = self._add_buffer(value)
-
-    def float_value(self, index: int) -> np.ndarray | None:
-        """A float constant as float32, looking through DEQUANTIZE of float16 weights."""
-        value = self.data(index)
-        if value is None:
-            op = self.producers().get(index)
-            if op is not None and self.kind(op) == Op.DEQUANTIZE:
-                value = self.data(op.inputs[0])
-        if value is None or value.dtype not in (np.float16, np.float32):
-            return None
-        return value.astype(np.float32)
-
-    def producers(self) -> dict[int, schema.OperatorT]:
-        return {int(t): op for op in self.ops for t in op.outputs}
-
-    def consumers(self) -> dict[int, list[schema.OperatorT]]:
-        users: dict[int, list[schema.OperatorT]] = {}
-        for op in self.ops:
-            for t in op.inputs:
-                users.setdefault(int(t), []).append(op)
-        return users
-
-    def add_tensor(
-        self,
-        name: str,
-        shape: Sequence[int],
-        ttype: int,
-        quant: schema.QuantizationParametersT | None = None,
-        data: np.ndarray | None = None,
-    ) -> int:
-        tensor = schema.TensorT()
-        tensor.name = name.encode()
-        tensor.shape = np.array(shape, np.int32)
-        tensor.type = ttype
-        tensor.quantization = copy.deepcopy(quant)
-        tensor.buffer = 0 if data is None else self._add_buffer(data)
-        self.sg.tensors.append(tensor)
-        return len(self.sg.tensors) - 1
-
-    def like(self, index: int, suffix: str, shape: Sequence[int]) -> int:
-        """A new activation with the type and quantization of ``index``."""
-        src = self.sg.tensors[index]
-        return self.add_tensor(src.name.decode() + suffix, shape, src.type, src.quantization)
-
-    def int32_const(self, values: Sequence[int]) -> int:
-        key = tuple(int(v) for v in values)
-        if key not in self._int32_consts:
-            data = np.array(key, np.int32)
-            self._int32_consts[key] = self.add_tensor(
-                f"camfx/const_{len(self._int32_consts)}", [len(key)], TT.INT32, data=data
-            )
-        return self._int32_consts[key]
-
-    def op(
-        self,
-        kind: int,
-        inputs: Sequence[int],
-        outputs: Sequence[int],
-        options_type: int = 0,
-        options: object = None,
-        int8: bool = False,
-    ) -> schema.OperatorT:
-        op = schema.OperatorT()
-        op.opcodeIndex = self._opcode(kind, 2 if int8 else 1)
-        op.inputs = np.array(inputs, np.int32)
-        op.outputs = np.array(outputs, np.int32)
-        op.builtinOptionsType = options_type
-        op.builtinOptions = options
-        return op
-
-    def rewire(self, old: int, new: int) -> None:
-        """Every reader of tensor ``old`` reads ``new`` instead."""
-        for op in self.ops:
-            op.inputs = np.array([new if t == old else t for t in op.inputs], np.int32)
-
-    def splice(self, replaced: dict[int, list[schema.OperatorT]], removed: set[int]) -> None:
-        """Put each op's replacement where the op was, which keeps dependency order."""
-        ops: list[schema.OperatorT] = []
-        for op in self.ops:
-            if id(op) not in removed:
-                ops.extend(replaced.get(id(op), [op]))
-        self.ops = ops
-
-    def _add_buffer(self, value: np.ndarray) -> int:
-        buffer = schema.BufferT()
-        buffer.data = np.frombuffer(np.ascontiguousarray(value).tobytes(), np.uint8)
-        self.model.buffers.append(buffer)
-        return len(self.model.buffers) - 1
-
-    def _opcode(self, kind: int, version: int) -> int:
-        for i, code in enumerate(self.model.operatorCodes):
-            found = max(code.builtinCode, code.deprecatedBuiltinCode)
-            if found == kind and code.version == version and not code.customCode:
-                return i
-        code = schema.OperatorCodeT()
-        code.builtinCode = kind
-        code.deprecatedBuiltinCode = min(kind, Op.PLACEHOLDER_FOR_GREATER_OP_CODES)
-        code.version = version
-        self.model.operatorCodes.append(code)
-        return len(self.model.operatorCodes) - 1
-
-
-def load_model_object(data: bytes) -> TransferGraph:
-    """A .tflite file's bytes as an editable graph (the schema's object API)."""
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise ValueError("not a TensorFlow Lite model (no TFL3 identifier)")
-    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    if len(model.subgraphs) != 1:
-        raise ValueError("expected a model with one subgraph (the Magenta transfer network)")
-    return TransferGraph(model)
-
-
-def pack_model(graph: TransferGraph) -> bytes:
-    """The edited graph as .tflite bytes."""
-    graph.sg.operators = graph.ops
-    builder = flatbuffers.Builder(1 << 20)
-    builder.Finish(graph.model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
-
-
-def _interpreter(model: bytes, threads: int = 1, delegates: bool = True) -> Interpreter:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    resolver = (
-        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    )
-    return Interpreter(
-        model_content=model, num_threads=threads, experimental_op_resolver_type=resolver
-    )
-
-
-def _runtime_shapes(graph: TransferGraph) -> dict[int, tuple[int, ...]]:
-    """Every tensor's shape as the runtime computes it (one allocation, no delegate)."""
-    interpreter = _interpreter(pack_model(graph), delegates=False)
-    try:
-        interpreter.allocate_tensors()
-    except RuntimeError as error:  # e.g. a size so large that a kernel's buffers overflow
-        shape = graph.shape(content_input(graph))
-        raise ValueError(f"the runtime cannot run this model at {shape}: {error}") from None
-    count = len(graph.sg.tensors)  # the runtime adds scratch tensors after the model's
-    return {
-        d["index"]: tuple(int(x) for x in d["shape"])
-        for d in interpreter.get_tensor_details()
-        if d["index"] < count
-    }
-
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def content_input(graph: TransferGraph) -> int:
+def content_input(graph: Graph) -> int:
     for index in graph.sg.inputs:
         shape = graph.shape(index)
         if len(shape) == 4 and shape[-1] == CONTENT_CHANNELS:
@@ -277,7 +86,7 @@ def content_input(graph: TransferGraph) -> int:
 
 
 def _single_use(
-    graph: TransferGraph,
+    graph: Graph,
     tensor: int,
     kind: int,
     producers: dict[int, schema.OperatorT],
@@ -290,12 +99,12 @@ def _single_use(
     return None if tensor in graph.sg.outputs else op
 
 
-def _pads(graph: TransferGraph, pad_op: schema.OperatorT) -> list[tuple[int, int]] | None:
+def _pads(graph: Graph, pad_op: schema.OperatorT) -> list[tuple[int, int]] | None:
     value = graph.data(pad_op.inputs[1])
     return None if value is None else [(int(a), int(b)) for a, b in value.reshape(-1, 2)]
 
 
-def _is_plain_conv(graph: TransferGraph, conv: schema.OperatorT) -> bool:
+def _is_plain_conv(graph: Graph, conv: schema.OperatorT) -> bool:
     """A 2-D conv with stride 1, no dilation and VALID padding (pads are explicit here)."""
     o = conv.builtinOptions
     return (
@@ -308,7 +117,7 @@ def _is_plain_conv(graph: TransferGraph, conv: schema.OperatorT) -> bool:
     )
 
 
-def _is_nearest(graph: TransferGraph, resize: schema.OperatorT, factor: int) -> bool:
+def _is_nearest(graph: Graph, resize: schema.OperatorT, factor: int) -> bool:
     """A nearest-neighbour resize by an integer factor (no corner or half-pixel shift)."""
     o = resize.builtinOptions
     if o is not None and (o.alignCorners or o.halfPixelCenters):
@@ -344,7 +153,7 @@ def _border_rows(n: int, before: int, after: int, mode: str) -> tuple[list[int],
 
 
 def _pad_by_slices(
-    graph: TransferGraph, x: int, pads: Sequence[tuple[int, int]], mode: str, out: int | None = None
+    graph: Graph, x: int, pads: Sequence[tuple[int, int]], mode: str, out: int | None = None
 ) -> tuple[list[schema.OperatorT], int]:
     """Pad ``x`` with one-row SLICEs and a CONCATENATION per axis: both run in XNNPACK."""
     ops: list[schema.OperatorT] = []
@@ -385,7 +194,7 @@ def _pad_by_slices(
 
 
 def _joined(
-    graph: TransferGraph, parts: list[int], axis: int, ops: list[schema.OperatorT]
+    graph: Graph, parts: list[int], axis: int, ops: list[schema.OperatorT]
 ) -> int | None:
     """``parts`` concatenated on ``axis`` by concats of at most MAX_CONCAT_INPUTS inputs.
 
@@ -407,21 +216,21 @@ def _joined(
     return _joined(graph, joined, axis, ops)
 
 
-def _concat(graph: TransferGraph, parts: Sequence[int], out: int, axis: int) -> schema.OperatorT:
+def _concat(graph: Graph, parts: Sequence[int], out: int, axis: int) -> schema.OperatorT:
     options = schema.ConcatenationOptionsT()
     options.axis = axis
     kind = schema.BuiltinOptions.ConcatenationOptions
     return graph.op(Op.CONCATENATION, parts, [out], kind, options, graph.is_int8(out))
 
 
-def _depth_to_space(graph: TransferGraph, x: int, out: int) -> schema.OperatorT:
+def _depth_to_space(graph: Graph, x: int, out: int) -> schema.OperatorT:
     options = schema.DepthToSpaceOptionsT()
     options.blockSize = 2
     kind = schema.BuiltinOptions.DepthToSpaceOptions
     return graph.op(Op.DEPTH_TO_SPACE, [x], [out], kind, options, graph.is_int8(x))
 
 
-def _space_to_depth(graph: TransferGraph, x: int, out: int) -> schema.OperatorT:
+def _space_to_depth(graph: Graph, x: int, out: int) -> schema.OperatorT:
     options = schema.SpaceToDepthOptionsT()
     options.blockSize = 2
     kind = schema.BuiltinOptions.SpaceToDepthOptions
@@ -494,7 +303,7 @@ def space_to_depth_weights(kernel: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- rewrites
 
 
-def _set_size(graph: TransferGraph, height: int, width: int) -> None:
+def _set_size(graph: Graph, height: int, width: int) -> None:
     """New input shape; resize sizes scaled with it (they are fractions of the input)."""
     content = content_input(graph)
     _, h0, w0, _ = graph.shape(content)
@@ -511,11 +320,11 @@ def _set_size(graph: TransferGraph, height: int, width: int) -> None:
             raise ValueError(f"size {height}x{width} does not divide this model's resizes")
         graph.set_data(op.inputs[1], (new // [h0, w0]).astype(np.int32))
         done.add(int(op.inputs[1]))
-    for index, shape in _runtime_shapes(graph).items():
+    for index, shape in runtime_shapes(graph).items():
         graph.tensor(index).shape = np.array(shape, np.int32)
 
 
-def _rewrite_subpixel_conv(graph: TransferGraph) -> int:
+def _rewrite_subpixel_conv(graph: Graph) -> int:
     producers, consumers = graph.producers(), graph.consumers()
     replaced: dict[int, list[schema.OperatorT]] = {}
     removed: set[int] = set()
@@ -544,7 +353,7 @@ def _rewrite_subpixel_conv(graph: TransferGraph) -> int:
 
 
 def _subpixel_ops(
-    graph: TransferGraph,
+    graph: Graph,
     conv: schema.OperatorT,
     x: int,
     weights: np.ndarray,
@@ -565,7 +374,7 @@ def _subpixel_ops(
     return ops
 
 
-def _rewrite_s2d_conv(graph: TransferGraph) -> int:
+def _rewrite_s2d_conv(graph: Graph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     for conv in graph.ops:
         if graph.kind(conv) != Op.CONV_2D or not _is_plain_conv(graph, conv):
@@ -581,14 +390,14 @@ def _rewrite_s2d_conv(graph: TransferGraph) -> int:
     return len(replaced)
 
 
-def _is_large_odd_conv(graph: TransferGraph, conv: schema.OperatorT) -> bool:
+def _is_large_odd_conv(graph: Graph, conv: schema.OperatorT) -> bool:
     """A plain KxK conv, K odd and at least 5, on an input of even height and width."""
     _, k, k2, _ = graph.shape(int(conv.inputs[1]))
     _, hp, wp, _ = graph.shape(int(conv.inputs[0]))
     return k == k2 and k >= 5 and k % 2 == 1 and hp % 2 == 0 and wp % 2 == 0
 
 
-def _reads_content(graph: TransferGraph, conv: schema.OperatorT) -> bool:
+def _reads_content(graph: Graph, conv: schema.OperatorT) -> bool:
     """Whether the conv reads the content image (through padding or quantization only)."""
     producers = graph.producers()
     tensor = int(conv.inputs[0])
@@ -600,7 +409,7 @@ def _reads_content(graph: TransferGraph, conv: schema.OperatorT) -> bool:
     return tensor == content_input(graph)
 
 
-def _rewrite_strided_conv(graph: TransferGraph) -> int:
+def _rewrite_strided_conv(graph: Graph) -> int:
     """Float KxK stride-1 conv on the content image -> one stride-2 (K+1)x(K+1) conv with 4x
     the output channels -> DEPTH_TO_SPACE(2).
 
@@ -627,7 +436,7 @@ def _rewrite_strided_conv(graph: TransferGraph) -> int:
 
 
 def _strided_ops(
-    graph: TransferGraph, conv: schema.OperatorT, weights: np.ndarray, bias: np.ndarray | None
+    graph: Graph, conv: schema.OperatorT, weights: np.ndarray, bias: np.ndarray | None
 ) -> list[schema.OperatorT]:
     x, y = int(conv.inputs[0]), int(conv.outputs[0])
     name = graph.tensor(y).name.decode()
@@ -643,7 +452,7 @@ def _strided_ops(
     return [new_conv, _depth_to_space(graph, low, y)]
 
 
-def _s2d_ops(graph: TransferGraph, conv: schema.OperatorT) -> list[schema.OperatorT] | None:
+def _s2d_ops(graph: Graph, conv: schema.OperatorT) -> list[schema.OperatorT] | None:
     x, w_in, y = int(conv.inputs[0]), int(conv.inputs[1]), int(conv.outputs[0])
     b_in = int(conv.inputs[2]) if len(conv.inputs) > 2 else -1
     int8 = graph.is_int8(x)
@@ -680,14 +489,14 @@ def _s2d_ops(graph: TransferGraph, conv: schema.OperatorT) -> list[schema.Operat
     return [_space_to_depth(graph, x, s2d), new_conv, _depth_to_space(graph, low, y)]
 
 
-def _same_quant(graph: TransferGraph, a: int, b: int) -> bool:
+def _same_quant(graph: Graph, a: int, b: int) -> bool:
     qa, qb = graph.tensor(a).quantization, graph.tensor(b).quantization
     if any(q is None or q.scale is None or len(q.scale) != 1 for q in (qa, qb)):
         return False
     return qa.scale[0] == qb.scale[0] and qa.zeroPoint[0] == qb.zeroPoint[0]
 
 
-def _rewrite_int8_pad(graph: TransferGraph) -> int:
+def _rewrite_int8_pad(graph: Graph) -> int:
     """DEQUANTIZE -> resize/pad in float -> QUANTIZE (same scale) becomes resize/pad in int8.
 
     The int8 model pads and upsamples between a DEQUANTIZE and a QUANTIZE with the same
@@ -711,7 +520,7 @@ def _rewrite_int8_pad(graph: TransferGraph) -> int:
 
 
 def _float_copy_chain(
-    graph: TransferGraph,
+    graph: Graph,
     tensor: int,
     producers: dict[int, schema.OperatorT],
     consumers: dict[int, list[schema.OperatorT]],
@@ -728,7 +537,7 @@ def _float_copy_chain(
 
 
 def _int8_chain(
-    graph: TransferGraph,
+    graph: Graph,
     quantize: schema.OperatorT,
     chain: list[schema.OperatorT],
     producers: dict[int, schema.OperatorT],
@@ -761,7 +570,7 @@ def _int8_chain(
     return ops
 
 
-def _rewrite_mirror_pad(graph: TransferGraph) -> int:
+def _rewrite_mirror_pad(graph: Graph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     for op in graph.ops:
         if graph.kind(op) != Op.MIRROR_PAD:
@@ -776,7 +585,7 @@ def _rewrite_mirror_pad(graph: TransferGraph) -> int:
     return len(replaced)
 
 
-def _rewrite_upsample(graph: TransferGraph) -> int:
+def _rewrite_upsample(graph: Graph) -> int:
     replaced: dict[int, list[schema.OperatorT]] = {}
     removed: set[int] = set()
     for op in graph.ops:
@@ -797,7 +606,7 @@ def _rewrite_upsample(graph: TransferGraph) -> int:
     return len(replaced) + len(removed)
 
 
-def _negligible_epsilon(graph: TransferGraph, add: schema.OperatorT) -> int | None:
+def _negligible_epsilon(graph: Graph, add: schema.OperatorT) -> int | None:
     """The index of the ADD's epsilon input if the ADD returns its other input's integers
     unchanged (only requantized to an equal-but-for-rounding scale), else None."""
     if graph.kind(add) != Op.ADD or add.builtinOptions.fusedActivationFunction != 0:
@@ -822,7 +631,7 @@ def _negligible_epsilon(graph: TransferGraph, add: schema.OperatorT) -> int | No
     return eps_index if abs(eps_steps) + drift < 0.25 else None
 
 
-def _rewrite_drop_epsilon(graph: TransferGraph) -> int:
+def _rewrite_drop_epsilon(graph: Graph) -> int:
     """ADD(variance, epsilon) -> ADD(variance, 0), which gives the same integers.
 
     XNNPACK refuses the ADD with epsilon (its scale is 1e-5 of the output's), so each one
@@ -853,68 +662,6 @@ _PASSES = {
     "upsample": _rewrite_upsample,
     "drop_epsilon": _rewrite_drop_epsilon,
 }
-
-
-# ---------------------------------------------------------------------------- clean-up
-
-
-def _drop_dead_ops(graph: TransferGraph) -> None:
-    """Drop ops nothing reads from (e.g. the DEQUANTIZE of weights that were replaced)."""
-    needed = {int(t) for t in graph.sg.outputs}
-    kept: list[schema.OperatorT] = []
-    for op in reversed(graph.ops):
-        if any(int(t) in needed for t in op.outputs):
-            kept.append(op)
-            needed.update(int(t) for t in op.inputs if t >= 0)
-    graph.ops = kept[::-1]
-
-
-def _compact(graph: TransferGraph) -> None:
-    """Drop tensors, buffers and op codes that no op uses, renumbering the rest."""
-    model, sg = graph.model, graph.sg
-    used: set[int] = {int(t) for t in (*sg.inputs, *sg.outputs)}
-    for op in graph.ops:
-        used.update(int(t) for t in (*op.inputs, *op.outputs) if t >= 0)
-        used.update(int(t) for t in (op.intermediates if op.intermediates is not None else []))
-    order = sorted(used)
-    remap = {old: new for new, old in enumerate(order)}
-
-    def renumber(values: Iterable[int]) -> np.ndarray:
-        return np.array([remap[int(t)] if t >= 0 else -1 for t in values], np.int32)
-
-    for op in graph.ops:
-        op.inputs, op.outputs = renumber(op.inputs), renumber(op.outputs)
-        if op.intermediates is not None:
-            op.intermediates = renumber(op.intermediates)
-    sg.inputs, sg.outputs = renumber(sg.inputs), renumber(sg.outputs)
-    for signature in model.signatureDefs or []:
-        for entry in (*(signature.inputs or []), *(signature.outputs or [])):
-            entry.tensorIndex = remap[int(entry.tensorIndex)]
-    sg.tensors = [sg.tensors[i] for i in order]
-
-    # buffer 0 stays the empty sentinel; metadata points at buffers too
-    metadata = [m.buffer for m in model.metadata or []]
-    keep = sorted({0, *(t.buffer for t in sg.tensors), *metadata})
-    new_buffer = {old: new for new, old in enumerate(keep)}
-    model.buffers = [model.buffers[i] for i in keep]
-    for tensor in sg.tensors:
-        tensor.buffer = new_buffer[tensor.buffer]
-    for entry in model.metadata or []:
-        entry.buffer = new_buffer[entry.buffer]
-
-    codes = sorted({op.opcodeIndex for op in graph.ops})
-    new_code = {old: new for new, old in enumerate(codes)}
-    model.operatorCodes = [model.operatorCodes[i] for i in codes]
-    for op in graph.ops:
-        op.opcodeIndex = new_code[op.opcodeIndex]
-
-
-def _check_shapes(graph: TransferGraph) -> None:
-    """The shapes written into the file must be the ones the runtime computes."""
-    for index, shape in _runtime_shapes(graph).items():
-        if graph.shape(index) != shape:
-            name = graph.tensor(index).name.decode()
-            raise RuntimeError(f"rewrite bug: {name} is {graph.shape(index)}, runtime {shape}")
 
 
 # ---------------------------------------------------------------------------- public API
@@ -961,9 +708,9 @@ def rewrite_transfer_model(
     graph = load_model_object(data)
     _set_size(graph, height, width)
     counts = {name: _PASSES[name](graph) for name in REWRITES if name in wanted}
-    _drop_dead_ops(graph)
-    _compact(graph)
-    _check_shapes(graph)
+    drop_dead_ops(graph)
+    compact(graph)
+    check_shapes(graph)
     return pack_model(graph), counts
 
 
@@ -990,88 +737,3 @@ def optimize_transfer_model(
         time.perf_counter() - start,
     )
     return dest
-
-
-def is_quantized(data: bytes) -> bool:
-    """Whether the model computes in int8 (the published int8 transfer model does)."""
-    graph = load_model_object(data)
-    return any(t.type == TT.INT8 for t in graph.sg.tensors)
-
-
-def op_counts(data: bytes) -> dict[str, int]:
-    """How many ops of each builtin kind the model has, by name."""
-    graph = load_model_object(data)
-    names = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
-    counts: dict[str, int] = {}
-    for op in graph.ops:
-        name = names.get(graph.kind(op), str(graph.kind(op)))
-        counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
-# ---------------------------------------------------------------------------- running
-
-
-class TransferRunner:
-    """A transfer model on the CPU (LiteRT Interpreter, XNNPACK), inputs found by shape."""
-
-    def __init__(self, model: bytes | Path, threads: int = 2) -> None:
-        data = Path(model).read_bytes() if isinstance(model, Path) else model
-        self._interpreter = _interpreter(data, threads)
-        self._interpreter.allocate_tensors()
-        details = self._interpreter.get_input_details()
-        self._content = next(d for d in details if d["shape"][-1] == CONTENT_CHANNELS)
-        self._style = next(d for d in details if d["shape"][-1] == BOTTLENECK_SIZE)
-        self._output = self._interpreter.get_output_details()[0]
-        self.size = (int(self._content["shape"][1]), int(self._content["shape"][2]))
-
-    def __call__(self, content: np.ndarray, bottleneck: np.ndarray) -> np.ndarray:
-        self._set(content, bottleneck)
-        self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output["index"])
-
-    def latency_ms(
-        self, content: np.ndarray, bottleneck: np.ndarray, runs: int = 10, warmup: int = 3
-    ) -> float:
-        """Median wall time of one invoke, after ``warmup`` runs."""
-        self._set(content, bottleneck)
-        times = []
-        for i in range(warmup + runs):
-            start = time.perf_counter()
-            self._interpreter.invoke()
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
-        return float(np.median(times) * 1e3)
-
-    def _set(self, content: np.ndarray, bottleneck: np.ndarray) -> None:
-        content = np.asarray(content, np.float32).reshape(self._content["shape"])
-        bottleneck = np.asarray(bottleneck, np.float32).reshape(self._style["shape"])
-        self._interpreter.set_tensor(self._content["index"], content)
-        self._interpreter.set_tensor(self._style["index"], bottleneck)
-
-
-def load_frames(path: Path, height: int, width: int, count: int = 4) -> list[np.ndarray]:
-    """Up to ``count`` real frames (spread over a video, or one picture) as the model's input:
-    float32 RGB in [0, 1], [1, H, W, 3]."""
-    import cv2
-
-    from camfx.capture import spread_frames  # file reading stays out of this module's imports
-
-    images = spread_frames(Path(path), count)
-    if not images:
-        raise ValueError(f"no frames could be read from {path}")
-    return [
-        cv2.cvtColor(
-            cv2.resize(im, (width, height), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
-        ).astype(np.float32)[None]
-        / 255.0
-        for im in images
-    ]
-
-
-def max_mean_abs_diff(
-    a: TransferRunner, b: TransferRunner, frames: Sequence[np.ndarray], bottleneck: np.ndarray
-) -> tuple[float, float]:
-    """Largest and mean absolute difference of two models' outputs over ``frames``."""
-    diffs = [np.abs(a(f, bottleneck).astype(np.float64) - b(f, bottleneck)) for f in frames]
-    return float(max(d.max() for d in diffs)), float(np.mean([d.mean() for d in diffs]))

@@ -1,0 +1,45 @@
+"""Models camfx builds from published ones (the style network for a frame size, DeepLab
+without its last resize), cached by the content of what they are built from.
+
+A cached file is named by a hash of the published file's bytes *and* of the source code
+of the modules that build it, so a new download or any edit to the builder makes a new
+file: nobody has to remember to bump a version constant for a stale model to be rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from camfx import models
+
+log = logging.getLogger(__name__)
+
+
+def code_fingerprint(modules: Sequence[ModuleType]) -> bytes:
+    """The source of ``modules``, hashed: what decides what a builder writes."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.digest()
+
+
+def derived_model(
+    source: Path, variant: str, build: Callable[[bytes], bytes], code: Sequence[ModuleType]
+) -> Path:
+    """The model ``build`` makes from ``source``, built into the model cache if missing.
+
+    ``variant`` names the file (e.g. ``216x384``); ``code`` are the modules whose source
+    decides what ``build`` writes.
+    """
+    data = source.read_bytes()
+    digest = hashlib.sha256(data + code_fingerprint(code)).hexdigest()[:12]
+    path = models.cache_dir() / "derived" / f"{source.stem}-{variant}-{digest}.tflite"
+    if path.is_file():
+        return path
+    models.write_derived(path, build(data))
+    log.info("built %s", path)
+    return path
