@@ -52,6 +52,7 @@ class RunOptions:
     height: int | None = None
     fps: float | None = None
     record: Path | None = None
+    overwrite: bool = False  # replace --record / --matte files that exist
     window: bool = True
     live: bool | None = None  # None: live for cameras, every frame for files
     max_frames: int | None = None
