@@ -1,10 +1,15 @@
-"""The recorder on its own: frames that change size, odd sizes."""
+"""The recorder on its own (frames that change size, odd sizes) and the output policy."""
 
 from __future__ import annotations
 
-import numpy as np
+import os
 
-from camfx.outputs import VideoRecorder
+import cv2
+import numpy as np
+import pytest
+
+from camfx.errors import CamfxError
+from camfx.outputs import VideoRecorder, check_outputs, free_name, save_picture
 from tests.conftest import read_video_frames
 
 
@@ -42,3 +47,70 @@ def test_recorded_colours_come_back_as_written(tmp_path):
     with av.open(str(path)) as container:
         context = container.streams.video[0].codec_context
         assert (context.color_range, context.colorspace) == (1, 6)  # limited, BT.601
+
+
+# -- the output policy: nothing camfx reads or the user made is destroyed
+
+
+def test_an_output_that_is_an_input_is_refused_by_name_link_or_inode(tmp_path):
+    talk = tmp_path / "talk.mp4"
+    talk.write_bytes(b"the user's video")
+    (tmp_path / "link.mp4").symlink_to(talk)
+    os.link(talk, tmp_path / "hard.mp4")
+    for same in (talk, tmp_path / "." / "talk.mp4", tmp_path / "link.mp4", tmp_path / "hard.mp4"):
+        with pytest.raises(CamfxError, match="is also an input"):
+            check_outputs({"--record": same}, [talk], overwrite=True)
+    assert talk.read_bytes() == b"the user's video"
+
+
+def test_an_existing_output_is_kept_unless_overwrite(tmp_path):
+    earlier = tmp_path / "earlier.mp4"
+    earlier.write_bytes(b"an earlier recording")
+    with pytest.raises(CamfxError, match=r"exists; add --overwrite \(-y\)"):
+        check_outputs({"--record": earlier}, [])
+    check_outputs({"--record": earlier}, [], overwrite=True)
+    assert earlier.read_bytes() == b"an earlier recording"  # checking writes nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ({"--record": "same.mp4", "--matte": "same.mp4"}, "--record and --matte both name"),
+        ({"--record": "/dev/full"}, "is not a regular file"),
+        ({"--record": "out.avi"}, "its name must end in .mp4"),
+        ({"--record": "out"}, "its name must end in .mp4"),
+    ],
+)
+def test_outputs_that_cannot_be_are_refused(tmp_path, outputs, message):
+    paths = {option: tmp_path / name for option, name in outputs.items()}
+    with pytest.raises(CamfxError, match=message):
+        check_outputs(paths, [], overwrite=True)
+
+
+def test_a_render_appears_under_its_name_only_when_finished(tmp_path):
+    path = tmp_path / "render.mp4"
+    path.write_bytes(b"replaced only by a finished render")
+    with VideoRecorder(path, (64, 48), 25.0) as recorder:
+        recorder.write(np.full((48, 64, 3), 90, np.uint8))
+        assert path.read_bytes() == b"replaced only by a finished render"
+        assert len(list(tmp_path.glob(".render.mp4.*.part"))) == 1
+    assert len(read_video_frames(path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["render.mp4"]
+
+
+def test_key_triggered_files_in_the_same_second_get_their_own_names(tmp_path):
+    first = free_name(tmp_path, "camfx-20260101-120000", ".mp4")
+    second = free_name(tmp_path, "camfx-20260101-120000", ".mp4")
+    assert (first.name, second.name) == ("camfx-20260101-120000.mp4", "camfx-20260101-120000-1.mp4")
+    image = np.full((8, 8, 3), 200, np.uint8)
+    shots = [save_picture(image, tmp_path, "snap") for _ in range(3)]
+    assert [p.name for p in shots] == ["snap.png", "snap-1.png", "snap-2.png"]
+    assert all(cv2.imread(str(p)).mean() == 200 for p in shots)
+
+
+def test_a_snapshot_that_cannot_be_written_is_an_error_not_saved(tmp_path):
+    with pytest.raises(CamfxError, match="could not save"):
+        save_picture(np.zeros((8, 8, 3), np.uint8), tmp_path / "gone", "snap")
+    with pytest.raises(CamfxError, match="could not save"):
+        save_picture(np.zeros((8, 8, 3), np.uint8), "/proc", "snap")  # takes no files, even root
