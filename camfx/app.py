@@ -154,11 +154,11 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    style = choose_style(options)  # a bad style fails before a camera is opened
     from camfx.outputs import check_outputs
 
     outputs = {"--record": options.record, "--matte": options.matte}
     check_outputs(outputs, input_files(options), options.overwrite)
+    style = choose_style(options)  # a bad style fails before a camera is opened
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
         check_against_frame(options, source.frame_size)

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from camfx.cli import main
 from tests.conftest import (
     MEDIA,
     MODELS_DIR,
@@ -522,3 +523,93 @@ def test_a_video_whose_frame_rate_changes_midway_renders_every_frame(tmp_path):
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert len(read_video_frames(out_path)) == 40
+
+
+# -- outputs never destroy a file; every failure is one line, exit 2 (issue 14)
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("camfx: error: ")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_recording_over_its_own_input_is_refused_and_the_input_kept(tmp_path):
+    talk = tmp_path / "talk.mp4"
+    shutil.copy(MEDIA / "guitar_320.mp4", talk)
+    before = talk.read_bytes()
+    result = run_camfx("--input", str(talk), "--record", str(talk), "--no-window", "-y")
+    assert result.returncode == 2
+    assert "is also an input" in result.stderr.strip().splitlines()[-1]
+    assert talk.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["talk.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        (["--record", "{t}/a.mp4", "--matte", "{t}/a.mp4"], "--record and --matte both name"),
+        (["--record", "/dev/full"], "--record /dev/full is not a regular file"),
+        (["--record", "{t}/out.txt"], "its name must end in .mp4"),
+        (["--record", "{t}/earlier.mp4"], "exists; add --overwrite (-y)"),
+        (["--matte", "{m}/yoga.jpg", "-y"], "is also an input"),
+        (["--style", "{t}/earlier.mp4", "--record", "{t}/earlier.mp4", "-y"], "also an input"),
+    ],
+)
+def test_outputs_that_would_destroy_a_file_are_refused(tmp_path, capsys, outputs, message):
+    (tmp_path / "earlier.mp4").write_bytes(b"an earlier recording")
+    args = [a.format(t=tmp_path, m=MEDIA) for a in outputs]
+    assert main(["--input", str(MEDIA / "yoga.jpg"), "--no-window", *args]) == 2
+    assert message in one_error_line(capsys)
+    assert (tmp_path / "earlier.mp4").read_bytes() == b"an earlier recording"
+
+
+def test_overwrite_replaces_an_existing_output_with_a_finished_render(tmp_path):
+    out = tmp_path / "earlier.mp4"
+    out.write_bytes(b"an earlier recording")
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    result = run_camfx(*args, "--record", str(out), "--max-frames", "5", "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert len(read_video_frames(out)) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier.mp4"]  # no partial file left
+
+
+def test_max_frames_is_the_progress_bars_total(tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    assert main([*args, "--record", str(out), "--max-frames", "12"]) == 0
+    err = capsys.readouterr().err
+    assert "12/12" in err and "/1689" not in err
+    assert len(read_video_frames(out)) == 12
+
+
+def test_an_input_that_yields_no_frames_is_an_error(tmp_path, capsys):
+    """A video whose index is whole but whose picture data is gone: it opens, then every
+    frame fails to decode. It used to exit 0 having written nothing."""
+    video = tmp_path / "ten.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), "bgr24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    data = bytearray(video.read_bytes())
+    at = data.index(b"mdat")
+    size = int.from_bytes(data[at - 4 : at], "big")
+    data[at + 4 : at - 4 + size] = bytes(size - 8)
+    video.write_bytes(bytes(data))
+    out = tmp_path / "out.mp4"
+    args = ["--input", str(video), "--segmenter", "selfie", "--no-window", "--record", str(out)]
+    assert main(args) == 2
+    assert "no frames could be read" in one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_mask_grow_must_fit_in_the_frame(tmp_path, capsys):
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    assert main([*args, "--mask-grow", "161"]) == 2
+    assert "--mask-grow must be between -160 and 160 for a 320x320 frame" in one_error_line(capsys)

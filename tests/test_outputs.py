@@ -114,3 +114,22 @@ def test_a_snapshot_that_cannot_be_written_is_an_error_not_saved(tmp_path):
         save_picture(np.zeros((8, 8, 3), np.uint8), tmp_path / "gone", "snap")
     with pytest.raises(CamfxError, match="could not save"):
         save_picture(np.zeros((8, 8, 3), np.uint8), "/proc", "snap")  # takes no files, even root
+
+
+def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path):
+    from types import SimpleNamespace
+
+    from camfx.app import Session
+
+    said: list[str] = []
+    session = Session.__new__(Session)  # just the key handlers: no pipeline needed
+    session.controls = SimpleNamespace(say=said.append)
+    session.last = SimpleNamespace(image=np.full((8, 8, 3), 50, np.uint8))
+    session.folder = tmp_path / "gone"
+    session._snapshot()
+    assert said[-1].startswith("snapshot NOT saved")
+    session.folder = tmp_path
+    session._snapshot()
+    session._snapshot()  # the same second: a name of its own
+    names = sorted(p.name for p in tmp_path.glob("camfx-*.png"))
+    assert len(names) == 2 and names[1].endswith("-1.png") and said[-1] == f"saved {names[1]}"
