@@ -116,10 +116,13 @@ def test_a_snapshot_that_cannot_be_written_is_an_error_not_saved(tmp_path):
         save_picture(np.zeros((8, 8, 3), np.uint8), "/proc", "snap")  # takes no files, even root
 
 
-def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path):
+def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
+    from camfx import app
     from camfx.app import Session
+
+    monkeypatch.setattr(app, "_timestamped", lambda: "camfx-20260101-120000")  # one second
 
     said: list[str] = []
     session = Session.__new__(Session)  # just the key handlers: no pipeline needed
@@ -131,5 +134,6 @@ def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path):
     session.folder = tmp_path
     session._snapshot()
     session._snapshot()  # the same second: a name of its own
-    names = sorted(p.name for p in tmp_path.glob("camfx-*.png"))
-    assert len(names) == 2 and names[1].endswith("-1.png") and said[-1] == f"saved {names[1]}"
+    names = {p.name for p in tmp_path.glob("camfx-*.png")}
+    assert names == {"camfx-20260101-120000.png", "camfx-20260101-120000-1.png"}
+    assert said[-1] == "saved camfx-20260101-120000-1.png"
