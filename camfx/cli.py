@@ -118,7 +118,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 
 def helper_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="camfx")
+    p = _Parser(prog="camfx")
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("styles", help="list the bundled styles")
@@ -131,6 +131,15 @@ def helper_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="copy from this folder instead of downloading",
+    )
+    fetch.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install this file from --from although its SHA-256 is not a known copy's "
+        "(it must still have the model's tensors); repeat for more files",
     )
     bench = sub.add_parser("bench", help="measure this pipeline against a one-thread baseline")
     bench.add_argument("--input", default=None, help="video to measure with")
@@ -149,11 +158,13 @@ def cmd_styles() -> None:
         print(f"{style.name:12s} {style.label}")
 
 
-def cmd_models(action: str | None, source: Path | None) -> None:
+def cmd_models(action: str | None, source: Path | None, trust: list[Path] = ()) -> None:
     from camfx import models
 
     if action == "fetch":
-        installed = models.fetch(source_dir=source)
+        if trust and source is None:
+            raise CamfxError("--trust names files in a folder: give that folder with --from")
+        installed = models.fetch(source_dir=source, trust=frozenset(trust))
         for name, path in installed:
             print(f"installed {name}: {path}")
         if not installed:
@@ -246,7 +257,7 @@ def _dispatch(argv: list[str]) -> int:
         if args.command == "styles":
             cmd_styles()
         elif args.command == "models":
-            cmd_models(args.action, getattr(args, "source", None))
+            cmd_models(args.action, getattr(args, "source", None), getattr(args, "trust", []))
         else:
             from camfx.bench import run_bench
 
