@@ -60,6 +60,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("CAMFX_MODELS", str(MODELS_DIR))
+    # No test opens the machine's own webcam: "camera N" is a device that does not exist,
+    # unless a test sets CAMFX_CAMERA to a clip (a simulated camera) itself.
+    monkeypatch.setenv("CAMFX_CAMERA", str(cache / "no-such-camera-{index}"))
     return cache
 
 

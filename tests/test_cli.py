@@ -224,12 +224,28 @@ def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
     assert "deeplabv3_257_mv_gpu.tflite has tensors" in last and "camfx models fetch" in last
 
 
-def test_a_camera_that_cannot_be_opened_is_a_clear_error():
-    # There is no camera on this machine: camera 0 is what a user without one gets.
-    result = run_camfx("--input", "0", "--no-window", timeout=60)
+def test_a_camera_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    # Camera 0 made absent on any machine (one with a webcam included): a missing device.
+    env = {"CAMFX_CAMERA": str(tmp_path / "video{index}")}
+    result = run_camfx("--input", "0", "--no-window", env=env, timeout=60)
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("camfx: error: camera 0 could not be opened")
+
+
+def test_a_simulated_camera_is_recorded_live(tmp_path):
+    """Camera 0 is a clip played at its rate (CAMFX_CAMERA): the whole camera path, live."""
+    out = tmp_path / "camera.mp4"
+    env = {"CAMFX_CAMERA": str(MEDIA / "guitar_320.mp4")}
+    result = run_camfx(
+        *("--input", "0", "--segmenter", "selfie", "--no-window", "--record", str(out)),
+        *("--max-frames", "15"),
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rendering" not in result.stderr  # live, as a camera: no progress bar
+    assert len(read_video_frames(out)) == 15
 
 
 def test_matte_is_the_person_mask_frame_for_frame(tmp_path, portrait_video):

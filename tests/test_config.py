@@ -59,6 +59,8 @@ def test_bad_config_is_one_clear_line_naming_the_file(tmp_path, capsys, text, me
 
 
 def test_list_cameras_prints_those_that_open(monkeypatch, capsys):
+    monkeypatch.delenv("CAMFX_CAMERA")  # camera N is index N, which this fake answers
+
     class FakeCapture:
         def __init__(self, index):
             self.index = index
@@ -79,8 +81,21 @@ def test_list_cameras_prints_those_that_open(monkeypatch, capsys):
 
 
 def test_list_cameras_with_none_says_so(capsys):
-    assert main(["--list-cameras"]) == 0  # this machine has no camera
+    # conftest points "camera N" at a device that does not exist, on any machine.
+    assert main(["--list-cameras"]) == 0
     assert "no camera opened" in capsys.readouterr().out
+
+
+def test_list_cameras_finds_a_simulated_camera(tmp_path, monkeypatch, capsys):
+    """CAMFX_CAMERA, the camera layer's seam: camera 1 is a clip, the others do not exist."""
+    import shutil
+
+    from tests.conftest import MEDIA
+
+    shutil.copy(MEDIA / "guitar_320.mp4", tmp_path / "camera1.mp4")
+    monkeypatch.setenv("CAMFX_CAMERA", str(tmp_path / "camera{index}.mp4"))
+    assert main(["--list-cameras"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["1: 320x320   (camfx --input 1)"]
 
 
 # -- the options table: one row per option, read by argparse, the config file and the checks
