@@ -28,6 +28,18 @@ settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
 )
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))
+
+
+def import_tensorflow():
+    """TensorFlow for the conversion tests. Where it is not installed they are skipped;
+    in CI (CI set), which installs it, a TensorFlow that fails to import fails the run
+    instead of quietly skipping every conversion test."""
+    if os.environ.get("CI"):
+        import tensorflow
+
+        return tensorflow
+    return pytest.importorskip("tensorflow")
+
 MEDIA = SHARED / "media"
 MODELS_DIR = Path(os.environ.get("CAMFX_MODELS", SHARED / "models")).resolve()
 
