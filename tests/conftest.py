@@ -110,3 +110,9 @@ def run_camfx(*args: str, env: dict[str, str] | None = None, timeout: float = 30
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+def partial_size(folder: Path) -> int:
+    """Bytes written so far to a render's partial file (.NAME.PID.part) in `folder`."""
+    sizes = [p.stat().st_size for p in folder.glob(".*.part")]
+    return max(sizes, default=0)

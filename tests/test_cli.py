@@ -20,6 +20,7 @@ from tests.conftest import (
     ROOT,
     SHARED,
     chroma_key_person,
+    partial_size,
     read_video_frames,
     run_camfx,
 )
@@ -197,12 +198,6 @@ def test_interrupted_recording_is_still_a_playable_file(tmp_path, sig):
     frames = read_video_frames(out)
     assert 0 < len(frames) < 270
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no partial file left
-
-
-def partial_size(folder) -> int:
-    """Bytes written so far to a render's partial file (.NAME.PID.part) in `folder`."""
-    sizes = [p.stat().st_size for p in folder.glob(".*.part")]
-    return max(sizes, default=0)
 
 
 def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
