@@ -82,6 +82,7 @@ def parse_run_args(argv: list[str]) -> argparse.Namespace:
     """Defaults < --preset < the config file < the command line; every value checked."""
     parser = run_parser()
     first, _ = parser.parse_known_args(argv)
+    check({"preset": first.preset})  # it chooses defaults: checked before it is used
     table, path = config.load(first.config)
     from_file = config.to_defaults(table, path) if path else {}
     preset = first.preset or from_file.get("preset") or "laptop"
