@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import cv2
@@ -137,3 +138,30 @@ def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monke
     names = {p.name for p in tmp_path.glob("camfx-*.png")}
     assert names == {"camfx-20260101-120000.png", "camfx-20260101-120000-1.png"}
     assert said[-1] == "saved camfx-20260101-120000-1.png"
+
+
+@pytest.mark.parametrize(
+    ("error", "full"), [(errno.ENOSPC, True), (errno.EFBIG, True), (errno.EIO, False)]
+)
+def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
+    tmp_path, monkeypatch, error, full
+):
+    from camfx import outputs
+
+    real_write = outputs._WatchedFile.write
+
+    def failing_write(self, data):
+        if self.tell() > 20_000:
+            self.error = self.error or OSError(error, os.strerror(error))
+            raise self.error
+        return real_write(self, data)
+
+    monkeypatch.setattr(outputs._WatchedFile, "write", failing_write)
+    noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)
+    recorder = VideoRecorder(tmp_path / "live.mp4", (320, 240), 30.0, fragmented=True)
+    with pytest.raises(CamfxError) as info, recorder:
+        for i in range(200):
+            recorder.write(noise, captured_at=i / 30)
+    message = str(info.value)
+    assert message.startswith(f"recording to {tmp_path / 'live.mp4'} failed after")
+    assert os.strerror(error) in message and ("is the disk full?" in message) == full
