@@ -123,7 +123,8 @@ class VideoCaptureSource(FrameSource):
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = None if self.is_camera or count <= 0 else count
         # Files played "as a camera" (and a clip standing in for one) are paced to their rate.
-        self._pace = isinstance(opened, str) and (pace or self.is_camera)
+        clip = isinstance(opened, str) and Path(opened).is_file()  # not a device node
+        self._pace = clip and (pace or self.is_camera)
         self._started: float | None = None
         self._delivered = 0
         self._last_good: np.ndarray | None = None

@@ -17,6 +17,7 @@ from camfx.app import PRESETS, RunOptions, run
 from camfx.effects import EffectSettings
 from camfx.errors import CamfxError
 from camfx.options import BY_FIELD, OPTIONS, Option, check_pairs, parse_color
+from camfx.outputs import UNBROKEN
 from camfx.refine import MaskSettings
 from camfx.segmentation import SEGMENTERS
 
@@ -207,12 +208,21 @@ class _CtrlC:
             os.write(2, b"camfx: forced exit\n")
             os._exit(130)
         self.pressed = True
-        raise KeyboardInterrupt
+        if not UNBROKEN.defer(_interrupt):  # a recording's write finishes first
+            _interrupt()
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     # Unwind like Ctrl+C does, so threads are joined and recordings finalized.
-    raise SystemExit(128 + signum)
+    def stop() -> None:
+        raise SystemExit(128 + signum)
+
+    if not UNBROKEN.defer(stop):
+        stop()
 
 
 def main(argv: list[str] | None = None) -> int:

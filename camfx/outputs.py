@@ -8,8 +8,10 @@ other sinks are camfx.window (the window) and camfx.virtualcam (a virtual webcam
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -164,6 +166,53 @@ class _WatchedFile:
         self._file.close()
 
 
+class _Unbroken:
+    """Holds Ctrl+C and SIGTERM back while a recording writes, until the write is done.
+
+    The file's bytes go through Python (_WatchedFile), where a signal handler's exception
+    could land between two of FFmpeg's writes and leave a hole in the file. Inside a
+    write or a close, cli's handlers hand their exception to `defer` instead, and it is
+    raised as the write or close ends: between frames, or with the file finished.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: Callable[[], None] | None = None
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        pending = None
+        if self.depth == 1:
+            pending, self.pending = self.pending, None
+        self.depth -= 1
+        if pending is not None:
+            pending()  # raises KeyboardInterrupt or SystemExit, now that the file is whole
+
+    def defer(self, action: Callable[[], None]) -> bool:
+        """From a signal handler: run `action` once the write under way ends; False (run
+        it yourself) when no write is under way."""
+        if self.depth == 0:
+            return False
+        self.pending = self.pending or action
+        return True
+
+
+UNBROKEN = _Unbroken()
+
+
+def _unbroken(method):
+    """A recorder method that writes: signals wait for it (see _Unbroken)."""
+
+    @functools.wraps(method)
+    def held(*args, **kwargs):
+        with UNBROKEN:
+            return method(*args, **kwargs)
+
+    return held
+
+
 def _failure(what: str, exc: Exception, when: str = "") -> str:
     """'WHAT failed WHEN (error)', with 'is the disk full?' only when the error says so."""
     full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
@@ -262,6 +311,7 @@ class VideoRecorder:
         self._stream = stream
         return self
 
+    @_unbroken
     def write(self, image: np.ndarray, captured_at: float | None = None) -> None:
         import av
 
@@ -301,6 +351,7 @@ class VideoRecorder:
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         self._mux_audio(self._video_end())
 
+    @_unbroken
     def close(self) -> None:
         """Finish the file (playable after this) and put it in place under its name."""
         if self._container is None:

@@ -165,3 +165,34 @@ def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
     message = str(info.value)
     assert message.startswith(f"recording to {tmp_path / 'live.mp4'} failed after")
     assert os.strerror(error) in message and ("is the disk full?" in message) == full
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_ctrl_c_landing_inside_a_write_waits_for_it(tmp_path, monkeypatch, fragmented):
+    """The file's bytes pass through Python, where a signal handler can run. Ctrl+C there
+    is held until the frame is written, then raised: the file stays whole and plays."""
+    import signal
+
+    from camfx import cli, outputs
+
+    real_write = outputs._WatchedFile.write
+    handler = cli._CtrlC()
+
+    def write_with_ctrl_c(self, data):
+        if self.tell() > 5_000 and not handler.pressed:
+            handler(signal.SIGINT, None)  # as if the signal arrived at this very moment
+        return real_write(self, data)
+
+    monkeypatch.setattr(outputs._WatchedFile, "write", write_with_ctrl_c)
+    path = tmp_path / "render.mp4"
+    noise = np.random.default_rng(0).integers(0, 256, (120, 160, 3), np.uint8)
+    written = 0
+    recorder = VideoRecorder(path, (160, 120), 25.0, fragmented=fragmented)
+    with pytest.raises(KeyboardInterrupt), recorder:
+        for i in range(100):
+            recorder.write(noise if i % 2 else 255 - noise, None if not fragmented else i / 25)
+            written += 1
+    assert handler.pressed and 0 < written < 100
+    frames = read_video_frames(path)
+    assert len(frames) == written + 1  # every frame, the one Ctrl+C arrived in included
+    assert not list(tmp_path.glob(".*.part"))
