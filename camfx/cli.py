@@ -16,7 +16,7 @@ from camfx import __version__, config
 from camfx.app import PRESETS, RunOptions, run
 from camfx.effects import EffectSettings
 from camfx.errors import CamfxError
-from camfx.options import BY_FIELD, OPTIONS, Option, check_pairs, parse_color
+from camfx.options import BY_FIELD, OPTIONS, Option, check_pairs, parse_color, said
 from camfx.outputs import UNBROKEN
 from camfx.refine import MaskSettings
 from camfx.segmentation import SEGMENTERS
@@ -98,7 +98,7 @@ def check(values: dict) -> None:
     """Every option's value against its row in the table: the first problem, one line."""
     for option in OPTIONS:
         if problem := option.problem(values.get(option.dest)):
-            raise CamfxError(f"{option.flag} {problem}")
+            raise CamfxError(said(option.flag, problem))
     if problem := check_pairs(values):
         raise CamfxError(problem)
 

@@ -23,7 +23,7 @@ from typing import Any
 import platformdirs
 
 from camfx.errors import CamfxError
-from camfx.options import BY_KEY, Option
+from camfx.options import BY_KEY, Option, said
 
 
 def default_path() -> Path:
@@ -67,7 +67,7 @@ def to_defaults(table: dict[str, Any], path: Path) -> dict[str, Any]:
             raise CamfxError(f"{where}: unknown key '{key}'{hint}")
         converted = _convert(value, option, key, where)
         if problem := option.problem(converted):
-            raise CamfxError(f"{where}: '{key}' {problem}")
+            raise CamfxError(f"{where}: {said(repr(key), problem)}")
         defaults[option.dest] = converted
     return defaults
 

@@ -99,7 +99,7 @@ def _number(value: float | None) -> str:
 def segmenter_problem(text: str) -> str | None:
     if text in SEGMENTERS or text.lower().endswith(".tflite"):
         return None
-    return f"must be one of {', '.join(SEGMENTERS)} or a .tflite segmentation model, not '{text}'"
+    return f"unknown segmenter '{text}': choose one of {', '.join(SEGMENTERS)} or give a .tflite"
 
 
 def parse_color(text: str) -> tuple[int, int, int]:
@@ -314,6 +314,12 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 BY_KEY: dict[str, Option] = {option.key: option for option in OPTIONS}
+
+
+def said(name: str, problem: str) -> str:
+    """'--threads must be ...', '--segmenter: unknown segmenter ...': one line naming it."""
+    joiner = " " if problem.startswith(("must", "takes")) else ": "
+    return f"{name}{joiner}{problem}"
 BY_FIELD: dict[str, Option] = {option.field: option for option in OPTIONS if option.field}
 
 

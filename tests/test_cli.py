@@ -94,7 +94,7 @@ def test_picture_style_is_cached_for_the_next_run(tmp_path):
     first = run_camfx(*args)
     assert first.returncode == 0, first.stderr
     assert "computed bottleneck" in first.stderr
-    second = run_camfx(*args)
+    second = run_camfx(*args, "--overwrite")  # the first run's out.mp4 is there
     assert second.returncode == 0, second.stderr
     assert "using cached bottleneck" in second.stderr
     assert "computed bottleneck" not in second.stderr

@@ -126,7 +126,7 @@ def test_list_cameras_finds_a_simulated_camera(tmp_path, monkeypatch, capsys):
         (["--color", "#12345"], "--color takes #rrggbb"),
         (["--color", "300,0,0"], "--color takes #rrggbb"),
         (["--effect", "sparkles"], "--effect must be one of"),
-        (["--segmenter", "fancy"], "--segmenter must be one of"),
+        (["--segmenter", "fancy"], "--segmenter: unknown segmenter 'fancy'"),
         (["--unknown-option"], "unrecognized arguments: --unknown-option"),
     ],
 )
