@@ -16,10 +16,17 @@ from camfx import __version__, config
 from camfx.app import PRESETS, RunOptions, run
 from camfx.effects import EffectSettings
 from camfx.errors import CamfxError
-from camfx.options import BY_FIELD, OPTIONS, Option, check_pairs, parse_color, said
+from camfx.options import (
+    BENCH_OPTIONS,
+    BY_FIELD,
+    OPTIONS,
+    Option,
+    check_pairs,
+    parse_color,
+    said,
+)
 from camfx.outputs import UNBROKEN
 from camfx.refine import MaskSettings
-from camfx.segmentation import SEGMENTERS
 
 log = logging.getLogger("camfx")
 
@@ -94,12 +101,12 @@ def parse_run_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def check(values: dict) -> None:
+def check(values: dict, options: tuple[Option, ...] = OPTIONS) -> None:
     """Every option's value against its row in the table: the first problem, one line."""
-    for option in OPTIONS:
+    for option in options:
         if problem := option.problem(values.get(option.dest)):
             raise CamfxError(said(option.flag, problem))
-    if problem := check_pairs(values):
+    if options is OPTIONS and (problem := check_pairs(values)):
         raise CamfxError(problem)
 
 
@@ -144,12 +151,8 @@ def helper_parser() -> argparse.ArgumentParser:
         "(it must still have the model's tensors); repeat for more files",
     )
     bench = sub.add_parser("bench", help="measure this pipeline against a one-thread baseline")
-    bench.add_argument("--input", default=None, help="video to measure with")
-    bench.add_argument("--seconds", type=float, default=10.0, help="length of each live run")
-    bench.add_argument("--width", type=int, default=1280)
-    bench.add_argument("--height", type=int, default=720)
-    bench.add_argument("--segmenter", default="deeplab", choices=list(SEGMENTERS))
-    bench.add_argument("--fps", type=float, default=30.0, help="pace of the live run")
+    for option in BENCH_OPTIONS:
+        bench.add_argument(*option.flags, **_argparse_settings(option))
     return p
 
 
@@ -272,6 +275,7 @@ def _dispatch(argv: list[str]) -> int:
         else:
             from camfx.bench import run_bench
 
+            check(vars(args), BENCH_OPTIONS)
             run_bench(args.input, args.seconds, (args.width, args.height), args.segmenter, args.fps)
         return 0
     args = parse_run_args(argv)

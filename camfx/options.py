@@ -313,6 +313,19 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--verbose", "-v"), None, "log more", bool, False, "flag", in_config=False),
 )
 
+# `camfx bench`: measured on a video scaled to --width x --height, live runs --seconds long.
+BENCH_OPTIONS: tuple[Option, ...] = (
+    Option(("--input",), "input", "video to measure with"),
+    Option(("--seconds",), "seconds", "length of each live run", float, 10.0, low=0.5, high=3600),
+    Option(("--width",), "width", "frame width to measure at", int, 1280, low=16, high=7680),
+    Option(("--height",), "height", "frame height to measure at", int, 720, low=16, high=4320),
+    Option(
+        ("--segmenter",), "segmenter", "person segmenter", default="deeplab",
+        choices=tuple(SEGMENTERS),
+    ),
+    Option(("--fps",), "fps", "pace of the live run", float, 30.0, low=1, high=240),
+)
+
 BY_KEY: dict[str, Option] = {option.key: option for option in OPTIONS}
 
 

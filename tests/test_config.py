@@ -172,3 +172,18 @@ def test_the_table_drives_the_command_line_and_the_config_file(tmp_path):
     path.write_text("verbose = true\n")  # a command-line-only option
     with pytest.raises(CamfxError, match="unknown key 'verbose'"):
         parse_run_args(["--config", str(path)])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seconds", "-1"], "--seconds must be between 0.5 and 3600, not -1"),
+        (["--fps", "0"], "--fps must be between 1 and 240, not 0"),  # was ZeroDivisionError
+        (["--width", "0"], "--width must be between 16 and 7680"),  # was a cv2.error
+        (["--segmenter", "x"], "--segmenter must be one of"),
+    ],
+)
+def test_bench_options_are_checked_too(capsys, argv, message):
+    assert main(["bench", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
