@@ -226,7 +226,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         ("--mask-grow",), "mask.grow",
         "grow (or with a negative number shrink) the mask, pixels (at most half the frame)",
-        int, MASK.grow, low=-4096, high=4096, group=MASK_GROUP, why="half of an 8K frame",
+        int, MASK.grow, low=-4096, high=4096, group=MASK_GROUP,
     ),
     Option(
         ("--mask-smoothing",), "mask.smoothing",
