@@ -198,7 +198,7 @@ def test_every_key_does_what_the_help_card_says(display, still_320, tmp_path):
         plain = frame()
         key(env, "h")
         card = frame()
-        middle = (slice(60, 260), slice(20, 300))
+        middle = (slice(110, 210), slice(20, 300))  # the card, scaled to fit 320 px
         # The panel is black at alpha 160 (37% of the picture shows through); the white
         # letters lift the mean, so compare medians (was mean - 20: 19.8 on a dark frame).
         assert np.median(card[middle]) < 0.6 * np.median(plain[middle])
@@ -308,3 +308,22 @@ def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_p
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_the_help_card_fits_a_small_window(monkeypatch):
+    """In a 320 px window the card (about 560 px wide) was cut off at both sides, the keys
+    with it; it is scaled down to fit. SDL's dummy driver: no display needed."""
+    from camfx.app import HELP_CARD
+    from camfx.window import Window
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    white = np.full((320, 320, 3), 255, np.uint8)
+    with Window("camfx", (320, 320)) as window:
+        window.show(white, (), HELP_CARD)
+        import pygame
+
+        shown = pygame.surfarray.array3d(window._screen).transpose(1, 0, 2)
+    dark = shown.max(axis=-1) < 200  # the panel darkens the white frame
+    ys, xs = np.nonzero(dark)
+    assert xs.min() > 0 and xs.max() < 319 and ys.min() > 0 and ys.max() < 319
+    assert 0.3 < dark.mean() < 0.9  # a card, not a speck: the frame shows around it
