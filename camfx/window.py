@@ -102,8 +102,8 @@ class Window:
         pygame.display.flip()
 
     def _draw_panel(self, rows: Sequence[tuple[str, str]], centred: bool) -> None:
-        """Rows of (left, right) text on a dark translucent panel; a centred panel wider or
-        taller than the window is scaled down to fit (a 320 px window cut off the keys)."""
+        """Rows of (left, right) text on a dark translucent panel, scaled down when wider or
+        taller than the window (a 320 px window cut off the help card's keys)."""
         import pygame
 
         lefts = [self._font.render(a, True, WHITE) for a, _ in rows]
@@ -120,11 +120,11 @@ class Window:
             if right is not None:
                 panel.blit(right, (12 + left_w + gap, 8 + i * line_h))
         win_w, win_h = self._screen.get_size()
-        if centred:
-            scale = min(1.0, (win_w - 8) / width, (win_h - 8) / height)
-            if scale < 1.0:
-                width, height = max(1, round(width * scale)), max(1, round(height * scale))
-                panel = pygame.transform.smoothscale(panel, (width, height))
+        margin = 8 if centred else 16  # the overlay sits 8 px from the corner
+        scale = min(1.0, (win_w - margin) / width, (win_h - margin) / height)
+        if scale < 1.0:
+            width, height = max(1, round(width * scale)), max(1, round(height * scale))
+            panel = pygame.transform.smoothscale(panel, (width, height))
         x, y = ((win_w - width) // 2, (win_h - height) // 2) if centred else (8, 8)
         self._screen.blit(panel, (x, y))
 
