@@ -1,21 +1,26 @@
 """The whole command line, drawn by hypothesis: any options, any values, in or out of range.
 
-camfx runs in this process (camfx.cli.main) on a tiny picture. Whatever is drawn, the
-outcome is a finished, playable output (exit 0) or one line `camfx: error: ...` (exit 2):
-never a traceback, a hang or another exit status, and the input is never touched.
+camfx runs in this process (camfx.cli.main) on a tiny picture or clip (or an input that
+is missing, a folder, an absent camera), some options typed and some in a config file.
+Whatever is drawn, the outcome is a finished, playable output (exit 0) or one line
+`camfx: error: ...` (exit 2): never a traceback, a hang or another exit status, and the
+input is never touched.
 The options and their ranges come from the table (camfx.options), so a new row is drawn
 without this file changing. A few dozen examples in CI; HYPOTHESIS_PROFILE=thorough: more.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import string
 import tempfile
 from pathlib import Path
 
+import av
 import cv2
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -88,22 +93,53 @@ def value_of(draw, option: Option) -> str:
     return number(option, draw(inside if kind == "inside" else outside))
 
 
+def toml_value(option: Option, text: str | bool) -> str:
+    """A drawn value as the config file would hold it: numbers as TOML numbers when they
+    are numbers (nan and inf included), anything else as a string."""
+    if isinstance(text, bool):
+        return "true" if text else "false"
+    if option.type in (int, float):
+        try:
+            value = int(text) if option.type is int else float(text)
+        except ValueError:
+            return json.dumps(text)
+        if option.type is float and not math.isfinite(value):
+            return ("-" if value < 0 else "") + ("nan" if math.isnan(value) else "inf")
+        return repr(value)
+    return json.dumps(text)
+
+
 @st.composite
-def command_lines(draw, folder: Path, picture: Path) -> tuple[list[str], Path | None, int]:
-    """argv, the recording it asks for (None when it asks for none), and the frame limit."""
+def command_lines(draw, folder: Path, inputs: dict[str, Path]):
+    """argv, the recording it asks for (None: none), and the most frames it may hold."""
+    kind = draw(st.sampled_from(["picture"] * 6 + ["clip"] * 2 + ["missing", "folder", "camera"]))
+    source = {"missing": folder / "gone.mp4", "folder": folder, "camera": "0"}.get(kind)
+    argv = ["--input", str(source or inputs[kind]), "--no-window"]
     chosen = draw(st.lists(st.sampled_from(DRAWN), unique_by=lambda o: o.key, max_size=6))
-    argv = ["--input", str(picture), "--no-window"]
+    settable = [o.key for o in chosen if o.in_config and o.key != "no-window"]
+    in_file = draw(st.sets(st.sampled_from(settable))) if settable else set()
+    config_lines, live = [], False
     for option in chosen:
         if option.key == "no-window":
             continue
-        if option.kind in ("flag", "off"):
-            argv.append(option.flag)
-        elif option.kind == "switch":
-            argv.append(draw(st.sampled_from([option.flag, f"--no-{option.key}"])))
+        if option.kind in ("flag", "off", "switch"):
+            on = option.kind != "switch" or draw(st.booleans())
+            live = live or (option.key == "live" and on)
+            if option.key in in_file:
+                config_lines.append(f"{option.key} = {toml_value(option, on)}")
+            else:
+                argv.append(option.flag if on else f"--no-{option.key}")
+            continue
+        value = draw(value_of(option))
+        if option.key in in_file:
+            config_lines.append(f"{option.key} = {toml_value(option, value)}")
         else:
-            argv.append(f"{option.flag}={draw(value_of(option))}")
-    limit = 1
-    if "--live" in argv:  # a picture played live is endless: stop it
+            argv.append(f"{option.flag}={value}")
+    if config_lines:
+        (folder / "camfx.toml").write_text("\n".join(config_lines) + "\n")
+        argv.append(f"--config={folder / 'camfx.toml'}")
+    limit = 5 if kind == "clip" else 1
+    if live and kind == "picture":  # a picture played live is endless: stop it
         limit = draw(st.integers(1, 3))
         argv.append(f"--max-frames={limit}")
     (folder / "earlier.mp4").write_bytes(b"an earlier recording")
@@ -112,7 +148,7 @@ def command_lines(draw, folder: Path, picture: Path) -> tuple[list[str], Path | 
     )
     out = None
     if record is not None:
-        out = picture if record == "input" else folder / record
+        out = inputs["picture"] if record == "input" else folder / record
         argv.append(f"--record={out}")
     if draw(st.booleans()):
         argv.append(f"--matte={folder / draw(st.sampled_from(['matte.mp4', 'new.mp4']))}")
@@ -120,11 +156,22 @@ def command_lines(draw, folder: Path, picture: Path) -> tuple[list[str], Path | 
 
 
 @pytest.fixture(scope="module")
-def tiny_picture(tmp_path_factory) -> Path:
-    """A person, 48x32: every run is cheap, and the frame check of --mask-grow bites at 16."""
-    path = tmp_path_factory.mktemp("tiny") / "tiny.png"
-    cv2.imwrite(str(path), cv2.resize(cv2.imread(str(MEDIA / "yoga.jpg")), (48, 32)))
-    return path
+def inputs(tmp_path_factory) -> dict[str, Path]:
+    """A person, 48x32, as a picture and as a 5-frame clip: every run is cheap, and the
+    frame check of --mask-grow bites at 16."""
+    folder = tmp_path_factory.mktemp("tiny")
+    picture = cv2.resize(cv2.imread(str(MEDIA / "yoga.jpg")), (48, 32))
+    cv2.imwrite(str(folder / "tiny.png"), picture)
+    with av.open(str(folder / "tiny.mp4"), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
+        for shift in range(5):
+            frame = av.VideoFrame.from_ndarray(np.roll(picture, shift, axis=1), "bgr24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return {"picture": folder / "tiny.png", "clip": folder / "tiny.mp4"}
 
 
 @settings(
@@ -133,11 +180,11 @@ def tiny_picture(tmp_path_factory) -> Path:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_any_command_line_ends_in_an_output_or_one_error_line(data, tiny_picture, capsys):
-    picture_bytes = tiny_picture.read_bytes()
+def test_any_command_line_ends_in_an_output_or_one_error_line(data, inputs, capsys):
+    before = {path: path.read_bytes() for path in inputs.values()}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        argv, out, limit = data.draw(command_lines(folder, tiny_picture), label="argv")
+        argv, out, limit = data.draw(command_lines(folder, inputs), label="argv")
         capsys.readouterr()  # this example's output only
         old = os.getcwd()
         os.chdir(folder)  # relative names (missing.jpg, mine.tflite) land here
@@ -148,7 +195,7 @@ def test_any_command_line_ends_in_an_output_or_one_error_line(data, tiny_picture
         err = capsys.readouterr().err
         event(f"exit {status}")  # --hypothesis-show-statistics: how many runs got through
         assert "Traceback" not in err
-        assert tiny_picture.read_bytes() == picture_bytes  # the input is never written
+        assert all(path.read_bytes() == data for path, data in before.items())  # untouched
         if status == 2:
             errors = [line for line in err.splitlines() if line.startswith("camfx: error: ")]
             assert len(errors) == 1 and err.rstrip().endswith(errors[0]), err
