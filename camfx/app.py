@@ -18,6 +18,7 @@ from camfx.capture import FrameSource, open_source
 from camfx.controls import HELP, Controls
 from camfx.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
 from camfx.errors import CamfxError
+from camfx.options import parse_mix
 from camfx.pipeline import OutputFrame, Pipeline
 from camfx.refine import MaskSettings
 from camfx.runtime import Device
@@ -52,6 +53,7 @@ class RunOptions:
     height: int | None = None
     fps: float | None = None
     record: Path | None = None
+    overwrite: bool = False  # replace --record / --matte files that exist
     window: bool = True
     live: bool | None = None  # None: live for cameras, every frame for files
     max_frames: int | None = None
@@ -152,19 +154,48 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    style = choose_style(options)  # a bad style fails before a camera is opened
-    for output in (options.record, options.matte):
-        if output is not None:
-            from camfx.outputs import check_writable
+    from camfx.outputs import check_outputs
 
-            check_writable(output)
+    outputs = {"--record": options.record, "--matte": options.matte}
+    check_outputs(outputs, input_files(options), options.overwrite)
+    style = choose_style(options)  # a bad style fails before a camera is opened
     with ExitStack() as stack:
         source = stack.enter_context(open_input(options))
+        check_against_frame(options, source.frame_size)
         effect = build_effect(options, style, source.frame_size)
         pipeline = stack.enter_context(
             Pipeline(source, effect, max_style_fps=options.max_style_fps)
         )
-        return Session(options, source, pipeline, effect, stack).run()
+        session = Session(options, source, pipeline, effect, stack)
+        shown = session.run()
+        if shown == 0 and session.input_ended:
+            raise CamfxError(f"{options.input}: no frames could be read from it")
+        return shown
+
+
+def input_files(options: RunOptions) -> list[Path]:
+    """The files camfx reads, which no output may overwrite."""
+    named = [options.input, options.background, options.style, options.segmenter]
+    if options.mix:
+        named += [name for name, _ in parse_mix(options.mix)]
+    files = []
+    for name in named:
+        if name is not None and not str(name).strip().isdigit():
+            path = Path(name).expanduser()
+            if path.is_file():
+                files.append(path)
+    return files
+
+
+def check_against_frame(options: RunOptions, frame_size: tuple[int, int]) -> None:
+    """The options whose range depends on the frame, once its size is known."""
+    most = min(frame_size) // 2
+    if abs(options.mask.grow) > most:
+        width, height = frame_size
+        raise CamfxError(
+            f"--mask-grow must be between -{most} and {most} for a {width}x{height} frame "
+            f"(half its short side), not {options.mask.grow}"
+        )
 
 
 class Session:
@@ -189,10 +220,15 @@ class Session:
         self.key_recording = None  # started and stopped with 'r'
         self.last: OutputFrame | None = None
         self.shown = 0
+        self.input_ended = False
+        self.folder = Path.cwd()  # where the keys' snapshots and recordings go
         self.progress = None
         if not pipeline.live and options.progress:
+            total = source.frame_count
+            if options.max_frames is not None and total is not None:
+                total = min(total, options.max_frames)
             self.progress = stack.enter_context(
-                tqdm(total=source.frame_count, unit="frame", desc="rendering", leave=True)
+                tqdm(total=total, unit="frame", desc="rendering", leave=True)
             )
 
     def run(self) -> int:
@@ -206,6 +242,7 @@ class Session:
                 continue
             out = next(frames, _END)
             if out is _END:
+                self.input_ended = True
                 break
             if out is None:
                 if self.source.status:  # e.g. the camera is away: say so over the last frame
@@ -294,7 +331,7 @@ class Session:
             self.controls.say("h: help")
 
     def _toggle_recording(self) -> None:
-        from camfx.outputs import VideoRecorder
+        from camfx.outputs import VideoRecorder, free_name
 
         if self.key_recording is not None:
             self.key_recording.close()
@@ -304,17 +341,37 @@ class Session:
         if self.last is None:
             return
         height, width = self.last.image.shape[:2]
-        path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+        try:
+            path = free_name(self.folder, _timestamped(), ".mp4")
+        except OSError as exc:
+            self.controls.say(f"cannot record in {self.folder}: {exc.strerror}")
+            return
         recorder = VideoRecorder(path, (width, height), self.source.fps, fragmented=True)
-        self.key_recording = self.stack.enter_context(recorder)
+        try:
+            self.key_recording = self.stack.enter_context(recorder)
+        except CamfxError as exc:
+            path.unlink(missing_ok=True)
+            self.controls.say(f"not recording: {exc}")
+            return
         self.controls.say(f"recording to {path.name}")
 
     def _snapshot(self) -> None:
+        from camfx.outputs import save_picture
+
         if self.last is None:
             return
-        path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        cv2.imwrite(str(path), self.last.image)
+        try:
+            path = save_picture(self.last.image, self.folder, _timestamped())
+        except CamfxError as exc:
+            log.warning("snapshot not saved: %s", exc)
+            self.controls.say(f"snapshot NOT saved: {exc}")
+            return
         self.controls.say(f"saved {path.name}")
+
+
+def _timestamped() -> str:
+    """camfx-YYYYmmdd-HHMMSS: key-triggered files sort by time (free_name adds -1, -2...)."""
+    return f"camfx-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 _END = object()

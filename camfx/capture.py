@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -25,6 +26,18 @@ from camfx.errors import CamfxError
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+# What "camera N" opens, when set: a device path or a video file, "{index}" replaced by N
+# ("/dev/video{index}", "clip.mp4"). The tests use it to make "no camera" (a device that
+# does not exist) or a camera (a clip played at its rate) on any machine; a user can use
+# it to show camfx a clip as if it were a webcam.
+CAMERA_ENV = "CAMFX_CAMERA"
+
+
+def camera_target(index: int) -> int | str:
+    """What OpenCV opens for camera `index`: the index itself, or CAMFX_CAMERA's path."""
+    template = os.environ.get(CAMERA_ENV)
+    return index if not template else template.replace("{index}", str(index))
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,8 @@ class VideoCaptureSource(FrameSource):
         pace: bool = False,
     ) -> None:
         self.is_camera = isinstance(target, int)
-        self._capture = cv2.VideoCapture(target)
+        opened = camera_target(target) if self.is_camera else target
+        self._capture = cv2.VideoCapture(opened)
         if not self._capture.isOpened():
             self._capture.release()
             if self.is_camera:
@@ -108,8 +122,9 @@ class VideoCaptureSource(FrameSource):
         )
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = None if self.is_camera or count <= 0 else count
-        # Files played "as a camera" are paced to their frame rate.
-        self._pace = pace and not self.is_camera
+        # Files played "as a camera" (and a clip standing in for one) are paced to their rate.
+        clip = isinstance(opened, str) and Path(opened).is_file()  # not a device node
+        self._pace = clip and (pace or self.is_camera)
         self._started: float | None = None
         self._delivered = 0
         self._last_good: np.ndarray | None = None
@@ -279,7 +294,7 @@ class ReconnectingSource(FrameSource):
 
 def probe_camera(index: int) -> tuple[int, int] | None:
     """(width, height) of camera `index` if it opens and delivers a frame, else None."""
-    capture = cv2.VideoCapture(index)
+    capture = cv2.VideoCapture(camera_target(index))
     try:
         if not capture.isOpened():
             return None

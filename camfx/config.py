@@ -14,7 +14,6 @@ line. Nothing in the file is executed; values are checked like typed options.
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import re
 import tomllib
@@ -24,6 +23,7 @@ from typing import Any
 import platformdirs
 
 from camfx.errors import CamfxError
+from camfx.options import BY_KEY, Option, said
 
 
 def default_path() -> Path:
@@ -53,44 +53,42 @@ def _where(path: Path, key: str) -> str:
     return str(path)
 
 
-def to_defaults(
-    table: dict[str, Any], parser: argparse.ArgumentParser, path: Path
-) -> dict[str, Any]:
-    """Config entries -> parser defaults (by dest), checked against the options' types."""
-    options = {
-        option.lstrip("-"): action
-        for action in parser._actions  # argparse offers no public list of its options
-        for option in action.option_strings
-        if option.startswith("--")
-    }
+def to_defaults(table: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Config entries -> option values by dest, checked by the options table's rules."""
+    settable = {key: option for key, option in BY_KEY.items() if option.in_config}
     defaults: dict[str, Any] = {}
     for key, value in table.items():
         name = key.lstrip("-").replace("_", "-")
-        action = options.get(name)
-        if action is None or name in ("help", "version", "config"):
-            close = difflib.get_close_matches(name, options, n=1)
+        option = settable.get(name)
+        where = _where(path, key)
+        if option is None:
+            close = difflib.get_close_matches(name, settable, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise CamfxError(f"{_where(path, key)}: unknown key '{key}'{hint}")
-        defaults[action.dest] = _convert(value, action, key, _where(path, key))
+            raise CamfxError(f"{where}: unknown key '{key}'{hint}")
+        converted = _convert(value, option, key, where)
+        if problem := option.problem(converted):
+            raise CamfxError(f"{where}: {said(repr(key), problem)}")
+        defaults[option.dest] = converted
     return defaults
 
 
-def _convert(value: Any, action: argparse.Action, key: str, path: str) -> Any:
-    flag = isinstance(action, argparse._StoreConstAction)  # store_true / store_false
-    if flag or isinstance(action, argparse.BooleanOptionalAction):
+def _convert(value: Any, option: Option, key: str, where: str) -> Any:
+    if option.type is bool:
         if not isinstance(value, bool):
-            raise CamfxError(f"{path}: '{key}' must be true or false, not {value!r}")
-        return value if not flag or action.const is True else not value
+            raise CamfxError(f"{where}: '{key}' must be true or false, not {value!r}")
+        return not value if option.kind == "off" else value  # `no-window = true`: no window
+    wrong = CamfxError(f"{where}: '{key}' has a value of the wrong type: {value!r}")
     if isinstance(value, bool | dict | list):
-        raise CamfxError(f"{path}: '{key}' has a value of the wrong type: {value!r}")
-    converter = action.type or str
+        raise wrong
+    if option.type is int:
+        if not isinstance(value, int):
+            raise wrong
+        return value
+    if option.type is float and isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise wrong
     try:
-        converted = converter(value) if converter is not str else str(value)
-    except argparse.ArgumentTypeError as exc:
-        raise CamfxError(f"{path}: '{key}': {exc}") from None
-    except (TypeError, ValueError):
-        raise CamfxError(f"{path}: '{key}' has a value of the wrong type: {value!r}") from None
-    if action.choices is not None and converted not in action.choices:
-        choices = ", ".join(map(str, action.choices))
-        raise CamfxError(f"{path}: '{key}' must be one of {choices}, not {value!r}")
-    return converted
+        return option.convert(value)
+    except ValueError:
+        raise wrong from None

@@ -41,6 +41,13 @@ class ModelSpec:
     input_shapes: tuple[tuple[int, ...], ...]
     output_shapes: tuple[tuple[int, ...], ...]
     description: str
+    # Other official copies of the same network (e.g. TF Hub's, with metadata added).
+    other_sha256: tuple[str, ...] = ()
+
+    @property
+    def known_sha256(self) -> frozenset[str]:
+        """The hashes of the copies camfx installs without asking: no other file is trusted."""
+        return frozenset((self.sha256, *self.other_sha256))
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -54,6 +61,8 @@ MODELS: dict[str, ModelSpec] = {
             input_shapes=((1, 257, 257, 3),),
             output_shapes=((1, 257, 257, 21),),
             description="DeepLab v3 MobileNetV2 person segmenter (PASCAL VOC, person = 15)",
+            # tfhub.dev/tensorflow/lite-model/deeplabv3/1/metadata/2: the same network
+            other_sha256=("9711334db2b01d5894feb8ed0f5cb3e97d125b8d229f8d8692f625801818f5ef",),
         ),
         ModelSpec(
             name="selfie",
@@ -90,6 +99,9 @@ MODELS: dict[str, ModelSpec] = {
             input_shapes=((1, 384, 384, 3), (1, 1, 1, 100)),
             output_shapes=((1, 384, 384, 3),),
             description="Magenta style transfer network, float16 weights (default)",
+            # tfhub.dev/google/lite-model/magenta/arbitrary-image-stylization-v1-256/fp16/
+            # transfer/1: the same network, with metadata
+            other_sha256=("53b5243ed5aa33e408db7976c8a8e51a90a0f7708fd122a31428cd00fbdf6aa6",),
         ),
         ModelSpec(
             name="style-transfer-int8",
@@ -194,31 +206,45 @@ def _load_checked(model: ModelSpec, path: Path, threads: int, device: Device) ->
     return loaded
 
 
-def verify(model: ModelSpec, path: Path) -> str:
-    """Check a candidate file; return 'checksum' or 'signature' for how it was trusted.
+def verify(model: ModelSpec, path: Path, trusted: bool = False, named: Path | None = None) -> str:
+    """Check a candidate file; return 'checksum' or 'trusted' for how it was accepted.
 
-    The recorded hashes come from public copies of the published files, so a
-    mismatch alone is not proof of corruption: the file is then accepted only if
-    its tensor signature is exactly the model's.
+    A file is installed when its SHA-256 is one of the model's known copies. Any other
+    file (re-encoded, tampered with, or the user's own build) is refused before it is
+    even loaded, unless the user named it (`trusted`): then it must still have exactly
+    the model's tensors.
     """
-    if sha256_of(path) == model.sha256:
+    digest = sha256_of(path)
+    if digest in model.known_sha256:
         return "checksum"
+    if not trusted:
+        shown = named or path
+        raise CamfxError(
+            f"{shown} is not a known copy of {model.filename} (sha256 {digest[:16]}...); "
+            f"if you trust it, install it by name: camfx models fetch --from {shown.parent} "
+            f"--trust {shown}"
+        )
     check_signature(model, path)
     log.warning(
-        "%s: checksum differs from the recorded one, but its tensor signature matches",
-        model.filename,
+        "%s: installed the file you trusted (sha256 %s), not a known copy", model.filename, digest
     )
-    return "signature"
+    return "trusted"
 
 
-def _install(model: ModelSpec, fill: Callable[[Path], None], dest_dir: Path) -> Path:
+def _install(
+    model: ModelSpec,
+    fill: Callable[[Path], None],
+    dest_dir: Path,
+    trusted: bool = False,
+    named: Path | None = None,
+) -> Path:
     """Write to a temporary name, verify, then rename: a bad copy never replaces a good one."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     tmp = dest_dir / f".{model.filename}.{os.getpid()}.part"
     tmp.unlink(missing_ok=True)
     try:
         fill(tmp)
-        verify(model, tmp)
+        verify(model, tmp, trusted, named)
         final = dest_dir / model.filename
         os.replace(tmp, final)
         return final
@@ -226,11 +252,19 @@ def _install(model: ModelSpec, fill: Callable[[Path], None], dest_dir: Path) -> 
         tmp.unlink(missing_ok=True)
 
 
-def install_from_folder(model: ModelSpec, source_dir: Path, dest_dir: Path | None = None) -> Path:
+def install_from_folder(
+    model: ModelSpec,
+    source_dir: Path,
+    dest_dir: Path | None = None,
+    trust: frozenset[Path] = frozenset(),
+) -> Path:
+    """Copy `model` from `source_dir`; a file of unknown hash only if `trust` names it."""
     source = source_dir / model.filename
     if not source.is_file():
         raise CamfxError(f"{source} not found; is {source_dir} a folder of camfx models?")
-    return _install(model, lambda tmp: shutil.copyfile(source, tmp), dest_dir or cache_dir())
+    trusted = source.resolve() in {Path(p).resolve() for p in trust}
+    copy = lambda tmp: shutil.copyfile(source, tmp)  # noqa: E731
+    return _install(model, copy, dest_dir or cache_dir(), trusted, named=source)
 
 
 def download(model: ModelSpec, dest_dir: Path | None = None) -> Path:
@@ -241,7 +275,7 @@ def download(model: ModelSpec, dest_dir: Path | None = None) -> Path:
         try:
             pooch.retrieve(
                 model.url,
-                known_hash=None,  # verified by verify() so a re-published file can still pass
+                known_hash=None,  # verified by verify(): any of the model's known copies
                 fname=tmp.name,
                 path=tmp.parent,
                 progressbar=True,
@@ -255,13 +289,21 @@ def download(model: ModelSpec, dest_dir: Path | None = None) -> Path:
     return _install(model, fetch_into, dest_dir or cache_dir())
 
 
-def fetch(source_dir: Path | None = None, names: list[str] | None = None) -> list[tuple[str, Path]]:
-    """Install every model that is missing; return (name, path) of those installed."""
+def fetch(
+    source_dir: Path | None = None,
+    names: list[str] | None = None,
+    trust: frozenset[Path] = frozenset(),
+) -> list[tuple[str, Path]]:
+    """Install every model that is missing; return (name, path) of those installed.
+    `trust`: files in `source_dir` to install although their hash is not a known one."""
     installed = []
     for name in names or list(MODELS):
         model = spec(name)
         if locate(name) is not None:
             continue
-        path = download(model) if source_dir is None else install_from_folder(model, source_dir)
+        if source_dir is None:
+            path = download(model)
+        else:
+            path = install_from_folder(model, source_dir, trust=trust)
         installed.append((name, path))
     return installed

@@ -7,6 +7,11 @@ other sinks are camfx.window (the window) and camfx.virtualcam (a virtual webcam
 
 from __future__ import annotations
 
+import errno
+import functools
+import itertools
+import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,22 +20,203 @@ import numpy as np
 
 from camfx.errors import CamfxError
 
+# The containers camfx writes H.264 into, by the name's extension (FFmpeg's format names).
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+
+
+def container_of(path: Path) -> str:
+    """The container a recording's name asks for, or a one-line error saying which to use."""
+    path = Path(path)
+    try:
+        return CONTAINERS[path.suffix.lower()]
+    except KeyError:
+        names = ", ".join(CONTAINERS)
+        raise CamfxError(
+            f"cannot record to {path}: its name must end in {names} (the kind of file to write)"
+        ) from None
+
 
 def check_writable(path: Path) -> None:
-    """Fail now, in one line, if `path` cannot be written (missing or read-only folder)."""
+    """Fail now, in one line, if `path`'s folder takes no new files (missing, read-only).
+    Nothing is left behind: a probe file is made beside it and removed."""
     path = Path(path)
     if not path.parent.is_dir():
         raise CamfxError(f"cannot record to {path}: folder {path.parent} not found")
-    existed = path.exists()
     try:
-        with open(path, "ab"):
+        probe = _partial_name(path)
+        with open(probe, "xb"):
             pass
+        probe.unlink()
     except OSError as exc:
         raise CamfxError(
             f"cannot record to {path} ({exc.strerror}); choose a folder you can write to"
         ) from None
-    if not existed:
-        path.unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names: the same resolved path, or the same inode (a hard link)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def check_outputs(
+    outputs: dict[str, Path | None], inputs: list[Path], overwrite: bool = False
+) -> None:
+    """The output policy, before anything opens. `outputs` maps an option ('--record') to its
+    path. Nothing camfx reads is written to, no two outputs share a file, a file that
+    exists is replaced only with --overwrite, and each name says a container camfx writes."""
+    named = [(option, Path(path)) for option, path in outputs.items() if path is not None]
+    for i, (option, path) in enumerate(named):
+        for source in inputs:
+            if _same_file(path, source):
+                raise CamfxError(
+                    f"{option} {path} is also an input ({source}); writing it would destroy "
+                    "what camfx reads: choose another name"
+                )
+        for other, other_path in named[:i]:
+            if _same_file(path, other_path):
+                raise CamfxError(f"{other} and {option} both name {path}: give each its own file")
+        if path.exists() or path.is_symlink():
+            if not path.is_file():
+                raise CamfxError(f"{option} {path} is not a regular file: give a file name")
+            if not overwrite:
+                raise CamfxError(
+                    f"{option} {path} exists; add --overwrite (-y) to replace it, "
+                    "or choose another name"
+                )
+        container_of(path)
+        check_writable(path)
+
+
+def free_name(folder: Path, stem: str, suffix: str) -> Path:
+    """`stem.suffix` in `folder`, or `stem-1.suffix`, `stem-2.suffix`... the first that is
+    free, made (empty) at once so that a second camfx, or a second key press in the same
+    second, takes the next one."""
+    for n in itertools.count():
+        path = Path(folder) / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
+        try:
+            with open(path, "xb"):
+                return path
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def save_picture(image: np.ndarray, folder: Path, stem: str) -> Path:
+    """A PNG under a free name in `folder`; CamfxError (nothing left behind) if it fails."""
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise CamfxError("the picture could not be encoded as PNG")
+    path = None
+    try:
+        path = free_name(folder, stem, ".png")
+        with open(path, "wb") as f:
+            f.write(data.tobytes())
+    except OSError as exc:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        raise CamfxError(f"could not save {path or folder} ({exc.strerror})") from None
+    return path
+
+
+def _partial_name(path: Path) -> Path:
+    """Where a file is written until it is complete: hidden, beside it (same file system,
+    so the rename into place is atomic)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
+class _WatchedFile:
+    """The file a recording is muxed into, which remembers a write that failed.
+
+    FFmpeg's muxers do not always pass a failed write on (the MP4 muxer flushing a
+    fragment ignores it), so a live recording went on "recording" into a full disk
+    and exited 0. The recorder asks `check` after each frame instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
+        self.error: OSError | None = None
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        try:
+            done = 0
+            while done < len(view):  # an unbuffered write may take part of it
+                done += self._file.write(view[done:])
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+        return len(view)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Unbroken:
+    """Holds Ctrl+C and SIGTERM back while a recording writes, until the write is done.
+
+    The file's bytes go through Python (_WatchedFile), where a signal handler's exception
+    could land between two of FFmpeg's writes and leave a hole in the file. Inside a
+    write or a close, cli's handlers hand their exception to `defer` instead, and it is
+    raised as the write or close ends: between frames, or with the file finished.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: Callable[[], None] | None = None
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        pending = None
+        if self.depth == 1:
+            pending, self.pending = self.pending, None
+        self.depth -= 1
+        if pending is not None:
+            pending()  # raises KeyboardInterrupt or SystemExit, now that the file is whole
+
+    def defer(self, action: Callable[[], None]) -> bool:
+        """From a signal handler: run `action` once the write under way ends; False (run
+        it yourself) when no write is under way."""
+        if self.depth == 0:
+            return False
+        self.pending = self.pending or action
+        return True
+
+
+UNBROKEN = _Unbroken()
+
+
+def _unbroken(method):
+    """A recorder method that writes: signals wait for it (see _Unbroken)."""
+
+    @functools.wraps(method)
+    def held(*args, **kwargs):
+        with UNBROKEN:
+            return method(*args, **kwargs)
+
+    return held
+
+
+def _failure(what: str, exc: Exception, when: str = "") -> str:
+    """'WHAT failed WHEN (error)', with 'is the disk full?' only when the error says so."""
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    return f"{what} failed{when} ({exc}){'; is the disk full?' if full else ''}"
 
 
 class VideoRecorder:
@@ -61,7 +247,13 @@ class VideoRecorder:
         fragmented: bool = False,
     ) -> None:
         self.path = Path(path)
+        self._format = container_of(self.path)
         check_writable(self.path)
+        # A render is written under a partial name and renamed into place once finished, so
+        # the name never holds half a file (nor loses the file it replaces, with --overwrite,
+        # to a render that fails). Live recordings are fragmented and written in place: what
+        # reached the disk plays, whatever stops camfx.
+        self._writing = self.path if fragmented else _partial_name(self.path)
         # yuv420p needs even sizes, and at least 2x2
         self.size = (max(2, size[0] - size[0] % 2), max(2, size[1] - size[1] % 2))
         self.fps = fps
@@ -71,6 +263,8 @@ class VideoRecorder:
         self._first_time: float | None = None
         self._last_pts = -1
         self._container = None
+        self._file = None
+        self._failed = False  # a frame could not be written (and the user was told)
         self._stream = None
         self._crf = crf
         # A fragmented MP4 is playable up to its last fragment even if camfx never gets
@@ -89,10 +283,16 @@ class VideoRecorder:
 
         try:
             options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+            fragment = self._fragmented and self._format != "matroska"
+            self._file = _WatchedFile(self._writing)
             self._container = av.open(
-                str(self.path), mode="w", options=options if self._fragmented else {}
+                self._file, mode="w", format=self._format, options=options if fragment else {}
             )
         except (OSError, av.FFmpegError) as exc:
+            if self._file is not None:
+                self._file.close()
+            if self._writing != self.path:
+                self._writing.unlink(missing_ok=True)
             raise CamfxError(f"cannot record to {self.path}: {exc}") from None
         stream = self._container.add_stream("libx264", rate=self._rate)
         stream.width, stream.height = self.size
@@ -104,9 +304,14 @@ class VideoRecorder:
         stream.options = {"crf": str(self._crf), "preset": "veryfast"}
         # A millisecond clock lets live frames carry their real capture times.
         stream.codec_context.time_base = Fraction(1, 1000)
+        if self._fragmented:
+            # A fragment ends at each keyframe: one every 2 s of frames keeps what a crash
+            # loses short (x264's default, 250 frames, was 8 s).
+            stream.codec_context.gop_size = max(1, round(2 * self._rate))
         self._stream = stream
         return self
 
+    @_unbroken
     def write(self, image: np.ndarray, captured_at: float | None = None) -> None:
         import av
 
@@ -129,11 +334,12 @@ class VideoRecorder:
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
+            self._file.check()
         except (OSError, av.FFmpegError) as exc:
-            raise CamfxError(
-                f"recording to {self.path} failed ({exc}); is the disk full? "
-                f"{self.frames_written} frames were written"
-            ) from None
+            self._failed = True  # said here; closing will not say it again
+            exc = self._file.error or exc  # FFmpeg's words for it are vaguer
+            when = f" after {self.frames_written} frames"
+            raise CamfxError(_failure(f"recording to {self.path}", exc, when)) from None
         self.frames_written += 1
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
@@ -145,10 +351,31 @@ class VideoRecorder:
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         self._mux_audio(self._video_end())
 
+    @_unbroken
     def close(self) -> None:
-        """Flush the encoder and write the MP4 index: the file is playable after this."""
+        """Finish the file (playable after this) and put it in place under its name."""
         if self._container is None:
             return
+        finished = False
+        try:
+            self._finish_file()
+            finished = True
+        except CamfxError:
+            if not self._failed:
+                raise
+        finally:
+            self._put_in_place(finished)
+
+    def _put_in_place(self, finished: bool) -> None:
+        if self._writing == self.path:
+            return
+        if finished:
+            os.replace(self._writing, self.path)
+        else:  # a classic MP4 that could not be finished has no index: it would not play
+            self._writing.unlink(missing_ok=True)
+
+    def _finish_file(self) -> None:
+        """Flush the encoder and write the MP4 index."""
         import av
 
         try:
@@ -158,16 +385,19 @@ class VideoRecorder:
                 for packet in self._stream.encode(None):
                     self._container.mux(packet)
         except (OSError, av.FFmpegError) as exc:
-            raise CamfxError(f"could not finish {self.path} ({exc}); is the disk full?") from None
+            raise CamfxError(_failure(f"finishing {self.path}", self._file.error or exc)) from None
         finally:
             self._close_audio_input()
             container, self._container = self._container, None
             try:
-                container.close()
+                try:
+                    container.close()
+                    self._file.check()
+                finally:
+                    self._file.close()
             except (OSError, av.FFmpegError) as exc:
-                raise CamfxError(
-                    f"could not finish {self.path} ({exc}); is the disk full?"
-                ) from None
+                error = self._file.error or exc
+                raise CamfxError(_failure(f"finishing {self.path}", error)) from None
 
     def __exit__(self, *exc: object) -> None:
         self.close()

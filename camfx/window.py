@@ -102,7 +102,8 @@ class Window:
         pygame.display.flip()
 
     def _draw_panel(self, rows: Sequence[tuple[str, str]], centred: bool) -> None:
-        """Rows of (left, right) text on a dark translucent panel."""
+        """Rows of (left, right) text on a dark translucent panel, scaled down when wider or
+        taller than the window (a 320 px window cut off the help card's keys)."""
         import pygame
 
         lefts = [self._font.render(a, True, WHITE) for a, _ in rows]
@@ -112,15 +113,20 @@ class Window:
         gap = 24 if right_w else 0
         line_h = max(r.get_height() for r in lefts)
         width, height = left_w + gap + right_w + 24, line_h * len(rows) + 16
-        win_w, win_h = self._screen.get_size()
-        x, y = ((win_w - width) // 2, (win_h - height) // 2) if centred else (8, 8)
         panel = pygame.Surface((width, height), pygame.SRCALPHA)
         panel.fill(PANEL)
-        self._screen.blit(panel, (x, y))
         for i, (left, right) in enumerate(zip(lefts, rights, strict=True)):
-            self._screen.blit(left, (x + 12, y + 8 + i * line_h))
+            panel.blit(left, (12, 8 + i * line_h))
             if right is not None:
-                self._screen.blit(right, (x + 12 + left_w + gap, y + 8 + i * line_h))
+                panel.blit(right, (12 + left_w + gap, 8 + i * line_h))
+        win_w, win_h = self._screen.get_size()
+        margin = 8 if centred else 16  # the overlay sits 8 px from the corner
+        scale = min(1.0, (win_w - margin) / width, (win_h - margin) / height)
+        if scale < 1.0:
+            width, height = max(1, round(width * scale)), max(1, round(height * scale))
+            panel = pygame.transform.smoothscale(panel, (width, height))
+        x, y = ((win_w - width) // 2, (win_h - height) // 2) if centred else (8, 8)
+        self._screen.blit(panel, (x, y))
 
     def close(self) -> None:
         import pygame

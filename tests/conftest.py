@@ -28,6 +28,18 @@ settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
 )
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))
+
+
+def import_tensorflow():
+    """TensorFlow for the conversion tests. Where it is not installed they are skipped;
+    in CI (CI set), which installs it, a TensorFlow that fails to import fails the run
+    instead of quietly skipping every conversion test."""
+    if os.environ.get("CI"):
+        import tensorflow
+
+        return tensorflow
+    return pytest.importorskip("tensorflow")
+
 MEDIA = SHARED / "media"
 MODELS_DIR = Path(os.environ.get("CAMFX_MODELS", SHARED / "models")).resolve()
 
@@ -60,6 +72,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("CAMFX_MODELS", str(MODELS_DIR))
+    # No test opens the machine's own webcam: "camera N" is a device that does not exist,
+    # unless a test sets CAMFX_CAMERA to a clip (a simulated camera) itself.
+    monkeypatch.setenv("CAMFX_CAMERA", str(cache / "no-such-camera-{index}"))
     return cache
 
 
@@ -95,3 +110,9 @@ def run_camfx(*args: str, env: dict[str, str] | None = None, timeout: float = 30
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+def partial_size(folder: Path) -> int:
+    """Bytes written so far to a render's partial file (.NAME.PID.part) in `folder`."""
+    sizes = [p.stat().st_size for p in folder.glob(".*.part")]
+    return max(sizes, default=0)

@@ -13,12 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
+from camfx.cli import main
 from tests.conftest import (
     MEDIA,
     MODELS_DIR,
     ROOT,
     SHARED,
     chroma_key_person,
+    partial_size,
     read_video_frames,
     run_camfx,
 )
@@ -92,7 +94,7 @@ def test_picture_style_is_cached_for_the_next_run(tmp_path):
     first = run_camfx(*args)
     assert first.returncode == 0, first.stderr
     assert "computed bottleneck" in first.stderr
-    second = run_camfx(*args)
+    second = run_camfx(*args, "--overwrite")  # the first run's out.mp4 is there
     assert second.returncode == 0, second.stderr
     assert "using cached bottleneck" in second.stderr
     assert "computed bottleneck" not in second.stderr
@@ -185,15 +187,17 @@ def test_interrupted_recording_is_still_a_playable_file(tmp_path, sig):
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait until frames are flowing, then interrupt mid-stream.
+    # Wait until frames are flowing (into the render's partial file), then interrupt.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 50_000):
+    while time.monotonic() < deadline and partial_size(tmp_path) < 50_000:
         time.sleep(0.1)
+    assert not out.exists()  # the name holds only a finished file
     child.send_signal(sig)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == (130 if sig == signal.SIGINT else 143), stderr
     frames = read_video_frames(out)
     assert 0 < len(frames) < 270
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no partial file left
 
 
 def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
@@ -215,12 +219,28 @@ def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
     assert "deeplabv3_257_mv_gpu.tflite has tensors" in last and "camfx models fetch" in last
 
 
-def test_a_camera_that_cannot_be_opened_is_a_clear_error():
-    # There is no camera on this machine: camera 0 is what a user without one gets.
-    result = run_camfx("--input", "0", "--no-window", timeout=60)
+def test_a_camera_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    # Camera 0 made absent on any machine (one with a webcam included): a missing device.
+    env = {"CAMFX_CAMERA": str(tmp_path / "video{index}")}
+    result = run_camfx("--input", "0", "--no-window", env=env, timeout=60)
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("camfx: error: camera 0 could not be opened")
+
+
+def test_a_simulated_camera_is_recorded_live(tmp_path):
+    """Camera 0 is a clip played at its rate (CAMFX_CAMERA): the whole camera path, live."""
+    out = tmp_path / "camera.mp4"
+    env = {"CAMFX_CAMERA": str(MEDIA / "guitar_320.mp4")}
+    result = run_camfx(
+        *("--input", "0", "--segmenter", "selfie", "--no-window", "--record", str(out)),
+        *("--max-frames", "15"),
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rendering" not in result.stderr  # live, as a camera: no progress bar
+    assert len(read_video_frames(out)) == 15
 
 
 def test_matte_is_the_person_mask_frame_for_frame(tmp_path, portrait_video):
@@ -319,13 +339,20 @@ def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatc
     assert 0 < len(read_video_frames(out)) <= 30
 
 
-def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrait_video):
-    """A file-size limit in the child stands in for a full disk."""
+def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path):
+    """A file-size limit in the child stands in for a full disk.
+
+    The input is a still picture played live, like a camera: endless, so the limit is
+    reached however many frames a loaded machine drops (a 9 s clip played live once ended
+    under the limit, exit 0). Noise makes each keyframe ~1 MB, so the 2 MB limit falls
+    after the first fragment or two."""
     import resource
 
     def two_megabytes():
         resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
 
+    noise = tmp_path / "noise.png"
+    cv2.imwrite(str(noise), np.random.default_rng(0).integers(0, 256, (720, 1280, 3), np.uint8))
     out = tmp_path / "full.mp4"
     child = subprocess.run(
         [
@@ -333,10 +360,12 @@ def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrai
             "-m",
             "camfx",
             "--input",
-            str(portrait_video),
+            str(noise),
             "--live",
+            "--effect",
+            "none",
             "--segmenter",
-            "selfie",
+            "selfie-landscape",
             "--no-window",
             "--record",
             str(out),
@@ -344,14 +373,14 @@ def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrai
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         preexec_fn=two_megabytes,
     )
-    assert child.returncode == 2
+    assert child.returncode == 2, child.stderr
     last = child.stderr.strip().splitlines()[-1]
-    assert last.startswith("camfx: error:") and "is the disk full?" in last
-    # Live recordings are fragmented MP4: what reached the disk still plays, up to the
-    # fragment the full disk cut short (a player stops there too).
+    assert last.startswith("camfx: error: recording to") and "is the disk full?" in last
+    # Live recordings are fragmented MP4 (a fragment per 2 s keyframe interval): what
+    # reached the disk still plays, up to the fragment the full disk cut short.
     played = 0
     with av.open(str(out)) as container:
         try:
@@ -359,7 +388,7 @@ def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path, portrai
                 played += 1
         except av.error.InvalidDataError:
             pass
-    assert played > 5
+    assert played >= 60  # at least the first whole fragment: 2 s at 30 fps
 
 
 def test_a_second_ctrl_c_forces_the_exit(monkeypatch):
@@ -505,3 +534,93 @@ def test_a_video_whose_frame_rate_changes_midway_renders_every_frame(tmp_path):
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert len(read_video_frames(out_path)) == 40
+
+
+# -- outputs never destroy a file; every failure is one line, exit 2 (issue 14)
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("camfx: error: ")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_recording_over_its_own_input_is_refused_and_the_input_kept(tmp_path):
+    talk = tmp_path / "talk.mp4"
+    shutil.copy(MEDIA / "guitar_320.mp4", talk)
+    before = talk.read_bytes()
+    result = run_camfx("--input", str(talk), "--record", str(talk), "--no-window", "-y")
+    assert result.returncode == 2
+    assert "is also an input" in result.stderr.strip().splitlines()[-1]
+    assert talk.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["talk.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        (["--record", "{t}/a.mp4", "--matte", "{t}/a.mp4"], "--record and --matte both name"),
+        (["--record", "/dev/full"], "--record /dev/full is not a regular file"),
+        (["--record", "{t}/out.txt"], "its name must end in .mp4"),
+        (["--record", "{t}/earlier.mp4"], "exists; add --overwrite (-y)"),
+        (["--matte", "{m}/yoga.jpg", "-y"], "is also an input"),
+        (["--style", "{t}/earlier.mp4", "--record", "{t}/earlier.mp4", "-y"], "also an input"),
+    ],
+)
+def test_outputs_that_would_destroy_a_file_are_refused(tmp_path, capsys, outputs, message):
+    (tmp_path / "earlier.mp4").write_bytes(b"an earlier recording")
+    args = [a.format(t=tmp_path, m=MEDIA) for a in outputs]
+    assert main(["--input", str(MEDIA / "yoga.jpg"), "--no-window", *args]) == 2
+    assert message in one_error_line(capsys)
+    assert (tmp_path / "earlier.mp4").read_bytes() == b"an earlier recording"
+
+
+def test_overwrite_replaces_an_existing_output_with_a_finished_render(tmp_path):
+    out = tmp_path / "earlier.mp4"
+    out.write_bytes(b"an earlier recording")
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    result = run_camfx(*args, "--record", str(out), "--max-frames", "5", "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert len(read_video_frames(out)) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier.mp4"]  # no partial file left
+
+
+def test_max_frames_is_the_progress_bars_total(tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    assert main([*args, "--record", str(out), "--max-frames", "12"]) == 0
+    err = capsys.readouterr().err
+    assert "12/12" in err and "/1689" not in err
+    assert len(read_video_frames(out)) == 12
+
+
+def test_an_input_that_yields_no_frames_is_an_error(tmp_path, capsys):
+    """A video whose index is whole but whose picture data is gone: it opens, then every
+    frame fails to decode. It used to exit 0 having written nothing."""
+    video = tmp_path / "ten.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), "bgr24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    data = bytearray(video.read_bytes())
+    at = data.index(b"mdat")
+    size = int.from_bytes(data[at - 4 : at], "big")
+    data[at + 4 : at - 4 + size] = bytes(size - 8)
+    video.write_bytes(bytes(data))
+    out = tmp_path / "out.mp4"
+    args = ["--input", str(video), "--segmenter", "selfie", "--no-window", "--record", str(out)]
+    assert main(args) == 2
+    assert "no frames could be read" in one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_mask_grow_must_fit_in_the_frame(tmp_path, capsys):
+    args = ["--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie", "--no-window"]
+    assert main([*args, "--mask-grow", "161"]) == 2
+    assert "--mask-grow must be between -160 and 160 for a 320x320 frame" in one_error_line(capsys)

@@ -15,7 +15,9 @@ import sys
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow")
+from tests.conftest import import_tensorflow
+
+tf = import_tensorflow()
 
 from ai_edge_litert import schema_py_generated as schema  # noqa: E402
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
+from tests.conftest import import_tensorflow
 
-from camfx.convert.magenta import (
+import_tensorflow()
+
+from camfx.convert.magenta import (  # noqa: E402
     ResidualBlock,
     TransferModelError,
     TransferWeights,
@@ -23,11 +25,11 @@ from camfx.convert.magenta import (
     save_saved_model,
     tflite_from_saved_model,
 )
-from camfx.style import bundled_styles
-from camfx.tflite.graph import op_counts
-from camfx.tflite.runner import TransferRunner
-from camfx_eval.frames import load_frames
-from tests.conftest import MEDIA, MODELS_DIR
+from camfx.style import bundled_styles  # noqa: E402
+from camfx.tflite.graph import op_counts  # noqa: E402
+from camfx.tflite.runner import TransferRunner  # noqa: E402
+from camfx_eval.frames import load_frames  # noqa: E402
+from tests.conftest import MEDIA, MODELS_DIR  # noqa: E402
 
 pytestmark = pytest.mark.convert
 

@@ -1,10 +1,16 @@
-"""The recorder on its own: frames that change size, odd sizes."""
+"""The recorder on its own (frames that change size, odd sizes) and the output policy."""
 
 from __future__ import annotations
 
-import numpy as np
+import errno
+import os
 
-from camfx.outputs import VideoRecorder
+import cv2
+import numpy as np
+import pytest
+
+from camfx.errors import CamfxError
+from camfx.outputs import VideoRecorder, check_outputs, free_name, save_picture
 from tests.conftest import read_video_frames
 
 
@@ -42,3 +48,151 @@ def test_recorded_colours_come_back_as_written(tmp_path):
     with av.open(str(path)) as container:
         context = container.streams.video[0].codec_context
         assert (context.color_range, context.colorspace) == (1, 6)  # limited, BT.601
+
+
+# -- the output policy: nothing camfx reads or the user made is destroyed
+
+
+def test_an_output_that_is_an_input_is_refused_by_name_link_or_inode(tmp_path):
+    talk = tmp_path / "talk.mp4"
+    talk.write_bytes(b"the user's video")
+    (tmp_path / "link.mp4").symlink_to(talk)
+    os.link(talk, tmp_path / "hard.mp4")
+    for same in (talk, tmp_path / "." / "talk.mp4", tmp_path / "link.mp4", tmp_path / "hard.mp4"):
+        with pytest.raises(CamfxError, match="is also an input"):
+            check_outputs({"--record": same}, [talk], overwrite=True)
+    assert talk.read_bytes() == b"the user's video"
+
+
+def test_an_existing_output_is_kept_unless_overwrite(tmp_path):
+    earlier = tmp_path / "earlier.mp4"
+    earlier.write_bytes(b"an earlier recording")
+    with pytest.raises(CamfxError, match=r"exists; add --overwrite \(-y\)"):
+        check_outputs({"--record": earlier}, [])
+    check_outputs({"--record": earlier}, [], overwrite=True)
+    assert earlier.read_bytes() == b"an earlier recording"  # checking writes nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ({"--record": "same.mp4", "--matte": "same.mp4"}, "--record and --matte both name"),
+        ({"--record": "/dev/full"}, "is not a regular file"),
+        ({"--record": "out.avi"}, "its name must end in .mp4"),
+        ({"--record": "out"}, "its name must end in .mp4"),
+    ],
+)
+def test_outputs_that_cannot_be_are_refused(tmp_path, outputs, message):
+    paths = {option: tmp_path / name for option, name in outputs.items()}
+    with pytest.raises(CamfxError, match=message):
+        check_outputs(paths, [], overwrite=True)
+
+
+def test_a_render_appears_under_its_name_only_when_finished(tmp_path):
+    path = tmp_path / "render.mp4"
+    path.write_bytes(b"replaced only by a finished render")
+    with VideoRecorder(path, (64, 48), 25.0) as recorder:
+        recorder.write(np.full((48, 64, 3), 90, np.uint8))
+        assert path.read_bytes() == b"replaced only by a finished render"
+        assert len(list(tmp_path.glob(".render.mp4.*.part"))) == 1
+    assert len(read_video_frames(path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["render.mp4"]
+
+
+def test_key_triggered_files_in_the_same_second_get_their_own_names(tmp_path):
+    first = free_name(tmp_path, "camfx-20260101-120000", ".mp4")
+    second = free_name(tmp_path, "camfx-20260101-120000", ".mp4")
+    assert (first.name, second.name) == ("camfx-20260101-120000.mp4", "camfx-20260101-120000-1.mp4")
+    image = np.full((8, 8, 3), 200, np.uint8)
+    shots = [save_picture(image, tmp_path, "snap") for _ in range(3)]
+    assert [p.name for p in shots] == ["snap.png", "snap-1.png", "snap-2.png"]
+    assert all(cv2.imread(str(p)).mean() == 200 for p in shots)
+
+
+def test_a_snapshot_that_cannot_be_written_is_an_error_not_saved(tmp_path):
+    with pytest.raises(CamfxError, match="could not save"):
+        save_picture(np.zeros((8, 8, 3), np.uint8), tmp_path / "gone", "snap")
+    with pytest.raises(CamfxError, match="could not save"):
+        save_picture(np.zeros((8, 8, 3), np.uint8), "/proc", "snap")  # takes no files, even root
+
+
+def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from camfx import app
+    from camfx.app import Session
+
+    monkeypatch.setattr(app, "_timestamped", lambda: "camfx-20260101-120000")  # one second
+
+    said: list[str] = []
+    session = Session.__new__(Session)  # just the key handlers: no pipeline needed
+    session.controls = SimpleNamespace(say=said.append)
+    session.last = SimpleNamespace(image=np.full((8, 8, 3), 50, np.uint8))
+    session.folder = tmp_path / "gone"
+    session._snapshot()
+    assert said[-1].startswith("snapshot NOT saved")
+    session.folder = tmp_path
+    session._snapshot()
+    session._snapshot()  # the same second: a name of its own
+    names = {p.name for p in tmp_path.glob("camfx-*.png")}
+    assert names == {"camfx-20260101-120000.png", "camfx-20260101-120000-1.png"}
+    assert said[-1] == "saved camfx-20260101-120000-1.png"
+
+
+@pytest.mark.parametrize(
+    ("error", "full"), [(errno.ENOSPC, True), (errno.EFBIG, True), (errno.EIO, False)]
+)
+def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
+    tmp_path, monkeypatch, error, full
+):
+    from camfx import outputs
+
+    real_write = outputs._WatchedFile.write
+
+    def failing_write(self, data):
+        if self.tell() > 20_000:
+            self.error = self.error or OSError(error, os.strerror(error))
+            raise self.error
+        return real_write(self, data)
+
+    monkeypatch.setattr(outputs._WatchedFile, "write", failing_write)
+    noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)
+    recorder = VideoRecorder(tmp_path / "live.mp4", (320, 240), 30.0, fragmented=True)
+    with pytest.raises(CamfxError) as info, recorder:
+        for i in range(200):
+            recorder.write(noise, captured_at=i / 30)
+    message = str(info.value)
+    assert message.startswith(f"recording to {tmp_path / 'live.mp4'} failed after")
+    assert os.strerror(error) in message and ("is the disk full?" in message) == full
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_ctrl_c_landing_inside_a_write_waits_for_it(tmp_path, monkeypatch, fragmented):
+    """The file's bytes pass through Python, where a signal handler can run. Ctrl+C there
+    is held until the frame is written, then raised: the file stays whole and plays."""
+    import signal
+
+    from camfx import cli, outputs
+
+    real_write = outputs._WatchedFile.write
+    handler = cli._CtrlC()
+
+    def write_with_ctrl_c(self, data):
+        if self.tell() > 5_000 and not handler.pressed:
+            handler(signal.SIGINT, None)  # as if the signal arrived at this very moment
+        return real_write(self, data)
+
+    monkeypatch.setattr(outputs._WatchedFile, "write", write_with_ctrl_c)
+    path = tmp_path / "render.mp4"
+    noise = np.random.default_rng(0).integers(0, 256, (120, 160, 3), np.uint8)
+    written = 0
+    recorder = VideoRecorder(path, (160, 120), 25.0, fragmented=fragmented)
+    with pytest.raises(KeyboardInterrupt), recorder:
+        for i in range(100):
+            recorder.write(noise if i % 2 else 255 - noise, None if not fragmented else i / 25)
+            written += 1
+    assert handler.pressed and 0 < written < 100
+    frames = read_video_frames(path)
+    assert len(frames) == written + 1  # every frame, the one Ctrl+C arrived in included
+    assert not list(tmp_path.glob(".*.part"))

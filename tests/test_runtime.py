@@ -28,12 +28,19 @@ def test_cpu_model_runs_with_its_real_tensors():
     assert np.isfinite(logits).all()
 
 
+def no_gpu_adapter(path):
+    """LiteRT's GPU accelerator on a machine without a usable GPU (as it raises there)."""
+    raise RuntimeError("Failed to create the GPU accelerator: No adapters found")
+
+
 @pytest.mark.parametrize("device", ["gpu", "auto"])
-def test_gpu_request_falls_back_to_cpu_with_one_log_line(device, caplog):
+def test_gpu_request_falls_back_to_cpu_with_one_log_line(device, caplog, monkeypatch):
+    # The GPU made unusable here, so a laptop whose GPU works runs the same test.
+    monkeypatch.setattr(runtime, "CompiledGpuModel", no_gpu_adapter)
     caplog.set_level(logging.INFO, logger="camfx.runtime")
     first = load_model(models.require("deeplab"), device=device)
     second = load_model(models.require("style-transfer"), device=device)
-    # This machine has no GPU: both models end up on the CPU and still run.
+    # Both models end up on the CPU and still run.
     assert first.backend.endswith("/cpu") and second.backend.endswith("/cpu")
     assert first.run(np.zeros((1, 257, 257, 3), np.float32))[0].shape == (1, 257, 257, 21)
     fallback_lines = [r for r in caplog.records if "running on the CPU" in r.getMessage()]
@@ -41,6 +48,13 @@ def test_gpu_request_falls_back_to_cpu_with_one_log_line(device, caplog):
     assert "\n" not in fallback_lines[0].getMessage()
     expected_level = logging.WARNING if device == "gpu" else logging.INFO
     assert fallback_lines[0].levelno == expected_level
+
+
+def test_auto_runs_on_whatever_this_machine_has():
+    """The real probe, GPU or not: the model runs, on the GPU or on the CPU."""
+    model = load_model(models.require("selfie"), device="auto")
+    assert model.backend.endswith("/cpu") or "/gpu" in model.backend, model.backend
+    assert model.run(np.zeros((1, 256, 256, 3), np.float32))[0].shape == (1, 256, 256, 1)
 
 
 def test_cpu_device_never_probes_the_gpu(monkeypatch):

@@ -232,12 +232,27 @@ LINUX = platform.system() == "Linux" and "v4l2loopback" in BACKENDS
 HAS_LOOPBACK = Path("/sys/devices/virtual/video4linux").is_dir()
 
 
+# pyvirtualcam's own search, for real; where devices exist it would find one, and the
+# test below covers that machine with a made-up sysfs.
 @pytest.mark.skipif(not LINUX or HAS_LOOPBACK, reason="needs Linux without v4l2loopback devices")
 @pytest.mark.parametrize("backend", ["v4l2loopback", None])
 def test_no_v4l2loopback_device_says_how_to_make_one(backend: str | None) -> None:
     message = open_error(backend=backend)
     assert message == f"no virtual camera device found; create one with: {MODPROBE}"
     assert "modprobe v4l2loopback" in message and "exclusive_caps=1" in message
+
+
+def test_no_free_v4l2loopback_device_on_any_machine(tmp_path, monkeypatch) -> None:
+    """pyvirtualcam found no free device: with none at all, how to make one; with one that
+    exists (busy), its name. sysfs is pointed at a folder made here, not this machine's."""
+    import camfx.virtualcam as virtualcam
+
+    why = "'v4l2loopback' backend: No v4l2 loopback device found at /dev/video[0-99]"
+    monkeypatch.setattr(virtualcam, "_LOOPBACK_SYSFS", tmp_path / "video4linux")
+    assert explain_open_error(why) == f"no virtual camera device found; create one with: {MODPROBE}"
+    (tmp_path / "video4linux" / "video4").mkdir(parents=True)
+    message = explain_open_error(why)
+    assert message == "no free virtual camera device (/dev/video4: another program may be using it)"
 
 
 @pytest.mark.skipif(not LINUX, reason="needs the v4l2loopback backend")

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import MEDIA, ROOT, chroma_key_person, read_video_frames
+from tests.conftest import MEDIA, ROOT, chroma_key_person, partial_size, read_video_frames
 
 SCREEN = (1600, 900)
 
@@ -155,15 +155,19 @@ def picture_box(shot: np.ndarray) -> tuple[int, int, int, int]:
     return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
 
 
-def test_every_key_does_what_the_help_card_says(display, tmp_path):
+@pytest.fixture(scope="module")
+def still_320(tmp_path_factory):
+    """A still picture (a frame of guitar_320.mp4): keys are pressed on a picture that does
+    not move, so only the key can change what is shown."""
+    frame = read_video_frames(MEDIA / "guitar_320.mp4", every=100)[1]
+    path = tmp_path_factory.mktemp("still320") / "guitar.png"
+    cv2.imwrite(str(path), frame)
+    return path
+
+
+def test_every_key_does_what_the_help_card_says(display, still_320, tmp_path):
     child, env = start_camfx(
-        display,
-        "--input",
-        str(MEDIA / "guitar_320.mp4"),
-        "--segmenter",
-        "selfie",
-        "--style",
-        "starry",
+        display, "--input", str(still_320), "--segmenter", "selfie", "--style", "starry",
         cwd=tmp_path,
     )
     try:
@@ -175,11 +179,26 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
         def frame() -> np.ndarray:
             return screenshot(display)[top:bottom, left:right].astype(int)
 
+        def still() -> np.ndarray:
+            """The picture once it has stopped changing (the mask settles over a few
+            frames), below the overlay; fails if it keeps moving without a key."""
+            deadline = time.monotonic() + 15
+            before = frame()[80:]
+            while time.monotonic() < deadline:
+                time.sleep(0.4)
+                now = frame()[80:]
+                if np.abs(now - before).mean() < 0.5:
+                    return now
+                before = now
+            raise AssertionError("the picture keeps changing with no key pressed")
+
         # h: a dark card with white text over the middle; h again hides it.
+        time.sleep(2.5)  # the start-up message ("h: help") has gone
+        still()
         plain = frame()
         key(env, "h")
         card = frame()
-        middle = (slice(60, 260), slice(20, 300))
+        middle = (slice(110, 210), slice(20, 300))  # the card, scaled to fit 320 px
         # The panel is black at alpha 160 (37% of the picture shows through); the white
         # letters lift the mean, so compare medians (was mean - 20: 19.8 on a dark frame).
         assert np.median(card[middle]) < 0.6 * np.median(plain[middle])
@@ -193,27 +212,25 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
         key(env, "m")
         assert np.abs(frame()[80:, :, 0] - frame()[80:, :, 2]).max() > 30
 
-        # space: paused, the picture stops changing (the video goes on behind).
-        key(env, "space")
-        first = frame()[80:]
-        time.sleep(0.8)
-        assert np.array_equal(first, frame()[80:])
-        key(env, "space")
-        time.sleep(0.8)
-        assert not np.array_equal(first, frame()[80:])
-
-        # right / 2 / e / t / minus change the picture.
-        for name in ("Right", "2", "e", "t", "minus"):
-            before = frame()[80:]
+        # right (starry -> wave) / 3 (scream) / minus / e / t change the picture, which
+        # stands still without them. (On a moving video two presses passed that change
+        # nothing: "2" picked wave, the style shown, and "minus" came after "e" had left
+        # the style effect; only the motion changed the picture.)
+        # One minus is one step (strength 1.0 -> 0.9): a smaller change, still 3x what
+        # the standing picture varies by (under 0.5).
+        for name, change in (("Right", 3), ("3", 3), ("minus", 1.5), ("e", 3), ("t", 3)):
+            before = still()
             key(env, name)
-            assert np.abs(frame()[80:] - before).mean() > 3, name
+            assert np.abs(frame()[80:] - before).mean() > change, name
 
-        # s: a snapshot; r, r: a recording, both in the working folder.
+        # s, s: two snapshots (the same second: two names); r, r: a recording; all in
+        # the working folder.
+        key(env, "s")
         key(env, "s")
         key(env, "r")
         time.sleep(1.0)
         key(env, "r")
-        assert len(list(tmp_path.glob("camfx-*.png"))) == 1
+        assert len(list(tmp_path.glob("camfx-*.png"))) == 2
         recordings = list(tmp_path.glob("camfx-*.mp4"))
         assert len(recordings) == 1 and len(read_video_frames(recordings[0])) > 5
 
@@ -235,6 +252,37 @@ def test_every_key_does_what_the_help_card_says(display, tmp_path):
             child.kill()
 
 
+def test_space_pauses_a_moving_picture(display, tmp_path):
+    """Pausing needs motion to show: the video stops on screen, then moves again."""
+    child, env = start_camfx(
+        display, "--input", str(MEDIA / "guitar_320.mp4"), "--segmenter", "selfie",
+        cwd=tmp_path,
+    )
+    try:
+        wait_for_picture(display, fraction=0.05)
+        time.sleep(1.0)
+        top, bottom, left, right = picture_box(screenshot(display))
+
+        def frame() -> np.ndarray:
+            return screenshot(display)[top:bottom, left:right].astype(int)[80:]
+
+        first = frame()
+        time.sleep(0.8)
+        assert not np.array_equal(first, frame())  # the video plays
+        key(env, "space")
+        first = frame()
+        time.sleep(0.8)
+        assert np.array_equal(first, frame())  # paused (the video goes on behind)
+        key(env, "space")
+        time.sleep(0.8)
+        assert not np.array_equal(first, frame())
+        key(env, "q")
+        assert child.wait(timeout=20) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
 def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_path):
     out = tmp_path / "quit.mp4"
     child, env = start_camfx(
@@ -247,10 +295,40 @@ def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_p
         str(out),
     )
     try:
-        time.sleep(2.0)
+        # Quit once frames are flowing into the render's partial file (not after a fixed
+        # time: a loaded machine may not have rendered 10 frames in 2 s).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and partial_size(tmp_path) < 100_000:
+            time.sleep(0.2)
+        assert not out.exists()  # the name holds only a finished file
         subprocess.run(["xdotool", "key", "q"], env=env, check=True)
         assert child.wait(timeout=20) == 0
         assert 10 < len(read_video_frames(out)) < 1689
+        assert [p.name for p in tmp_path.iterdir()] == [out.name]
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_the_help_card_fits_a_small_window(monkeypatch):
+    """In a 320 px window the card (about 560 px wide) was cut off at both sides, the keys
+    with it; it is scaled down to fit. SDL's dummy driver: no display needed."""
+    from camfx.app import HELP_CARD
+    from camfx.window import Window
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    white = np.full((320, 320, 3), 255, np.uint8)
+    with Window("camfx", (320, 320)) as window:
+        window.show(white, (), HELP_CARD)
+        import pygame
+
+        shown = pygame.surfarray.array3d(window._screen).transpose(1, 0, 2)
+    dark = shown.max(axis=-1) < 200  # the panel darkens the white frame
+    ys, xs = np.nonzero(dark)
+    assert xs.min() > 0 and xs.max() < 319 and ys.min() > 0 and ys.max() < 319
+    assert 0.3 < dark.mean() < 0.9  # a card, not a speck: the frame shows around it
+    with Window("camfx", (320, 320)) as window:  # the overlay's long stats line, too
+        window.show(white, ["segment 12.8 ms  style 104.6 ms  composite 0.4 ms"])
+        shown = pygame.surfarray.array3d(window._screen).transpose(1, 0, 2)
+    xs = np.nonzero(shown.max(axis=-1) < 200)[1]
+    assert xs.min() == 8 and xs.max() < 319
