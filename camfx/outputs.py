@@ -83,6 +83,7 @@ class VideoRecorder:
         self._audio_encoded = False  # re-encoded to AAC, rather than copied
         self._audio_items = None  # (start, end, packet or frame) in recording seconds
         self._audio_next: tuple | None = None  # read, not muxed yet: it ends after the video
+        self._audio_end = Fraction(0)  # where the audio muxed so far ends, in seconds
 
     def __enter__(self) -> VideoRecorder:
         import av
@@ -129,12 +130,15 @@ class VideoRecorder:
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
+            self.frames_written += 1
+            # The audio follows the video as it is written, not all at the end: the file
+            # stays interleaved and close() only has the last fraction of a second to add.
+            self._mux_audio(self._video_end())
         except (OSError, av.FFmpegError) as exc:
             raise CamfxError(
                 f"recording to {self.path} failed ({exc}); is the disk full? "
                 f"{self.frames_written} frames were written"
             ) from None
-        self.frames_written += 1
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         """The frame at the recording's size: cropped by the odd pixel yuv420p can't take,
@@ -143,7 +147,6 @@ class VideoRecorder:
         if image.shape[0] in (h, h + 1) and image.shape[1] in (w, w + 1):
             return np.ascontiguousarray(image[:h, :w])
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        self._mux_audio(self._video_end())
 
     def close(self) -> None:
         """Flush the encoder and write the MP4 index: the file is playable after this."""
@@ -171,6 +174,11 @@ class VideoRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def audio_muxed_until(self) -> float:
+        """Seconds of audio handed to the muxer so far (0 for a recording without audio)."""
+        return float(self._audio_end)
 
     # -- audio ----------------------------------------------------------------------------
     def _video_end(self) -> Fraction:
@@ -282,6 +290,7 @@ class VideoRecorder:
             if end > until and not (final and start < until):
                 return
             self._audio_next = None
+            self._audio_end = max(self._audio_end, min(end, until))
             if isinstance(item, av.Packet):
                 item.stream = self._audio_stream
                 self._container.mux(item)
