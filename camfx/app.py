@@ -61,6 +61,7 @@ class RunOptions:
     background: Path | None = None  # picture or clip for the image and video effects
     mirror: bool = False
     virtual_cam: str | None = None  # "" for the first free device, or a device name
+    audio: str | None = None  # live recordings' microphone: "" the default, or a device
 
 
 # Named sets of defaults for common machines; options given on the command line win.
@@ -273,7 +274,12 @@ class Session:
             audio = None if live else Path(options.input)
             self.recorder = self.stack.enter_context(
                 VideoRecorder(
-                    options.record, (width, height), fps, audio_source=audio, fragmented=live
+                    options.record,
+                    (width, height),
+                    fps,
+                    audio_source=audio,
+                    fragmented=live,
+                    microphone=self._microphone(),
                 )
             )
         if options.matte is not None:
@@ -305,9 +311,25 @@ class Session:
             return
         height, width = self.last.image.shape[:2]
         path = Path.cwd() / f"camfx-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-        recorder = VideoRecorder(path, (width, height), self.source.fps, fragmented=True)
+        recorder = VideoRecorder(
+            path, (width, height), self.source.fps, fragmented=True, microphone=self._microphone()
+        )
         self.key_recording = self.stack.enter_context(recorder)
         self.controls.say(f"recording to {path.name}")
+
+    def _microphone(self):
+        """A microphone for a live recording when --audio asked for one (a render keeps
+        its input's own sound)."""
+        if self.options.audio is None:
+            return None
+        if not self.pipeline.live:
+            raise CamfxError(
+                "--audio records a microphone with a live recording; a rendered file "
+                "keeps its own sound (use --live to record a file as it plays)"
+            )
+        from camfx.audio import Microphone  # device I/O stays out of the core
+
+        return Microphone(self.options.audio or None)
 
     def _snapshot(self) -> None:
         if self.last is None:

@@ -200,6 +200,17 @@ def run_parser() -> argparse.ArgumentParser:
         "--record", type=Path, metavar="OUT.mp4", help="write what is shown to H.264 MP4"
     )
     p.add_argument(
+        "--audio",
+        nargs="?",
+        const="",
+        metavar="DEVICE",
+        help="record sound from a microphone with live recordings (--record, r): the "
+        "default input, or a DEVICE from --list-audio-devices (index or part of its name)",
+    )
+    p.add_argument(
+        "--list-audio-devices", action="store_true", help="list the microphones --audio can use"
+    )
+    p.add_argument(
         "--no-window",
         dest="window",
         action="store_false",
@@ -231,7 +242,7 @@ def parse_run_args(argv: list[str]) -> argparse.Namespace:
 def run_options(args: argparse.Namespace) -> RunOptions:
     values = vars(args).copy()
     values.pop("verbose")
-    for helper_only in ("preset", "config", "list_cameras"):
+    for helper_only in ("preset", "config", "list_cameras", "list_audio_devices"):
         values.pop(helper_only)
     try:
         values["mask"] = MaskSettings(
@@ -344,6 +355,12 @@ def setup_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="camfx: %(message)s",
     )
+    # OpenCV prints its own lines ("[ WARN:0@0.105] global cap_v4l.cpp:914 ...") above
+    # camfx's one-line error when a camera does not open; -v shows them.
+    import cv2
+
+    cv_log = cv2.utils.logging
+    cv_log.setLogLevel(cv_log.LOG_LEVEL_WARNING if verbose else cv_log.LOG_LEVEL_SILENT)
 
 
 class _CtrlC:
@@ -418,6 +435,11 @@ def _dispatch(argv: list[str]) -> int:
     setup_logging(args.verbose)
     if args.list_cameras:
         list_cameras()
+        return 0
+    if args.list_audio_devices:
+        from camfx.audio import list_devices
+
+        list_devices()
         return 0
     run(run_options(args))
     return 0

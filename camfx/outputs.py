@@ -1,4 +1,5 @@
-"""Recordings: H.264 MP4 files, with the source's audio when rendering a file.
+"""Recordings: H.264 MP4 files, with the source's audio when rendering a file, or a
+microphone's (camfx.audio) when recording live.
 
 PyAV (FFmpeg's libraries, shipped in the wheel) writes H.264 into MP4 without an
 ffmpeg binary on the user's machine, and copies audio packets as they are. The
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
+
+if TYPE_CHECKING:
+    from camfx.audio import Microphone
 
 
 def check_writable(path: Path) -> None:
@@ -45,6 +50,11 @@ class VideoRecorder:
     video frame becomes the recording's 0. The audio is copied packet for packet when MP4
     players take its codec, else re-encoded to AAC. It is muxed as the video advances and
     ends with the last frame written, so a render stopped early stays in step.
+
+    ``microphone`` (live recordings) adds its sound as AAC: the recorder starts it, lays
+    each block at its capture time on the frames' clock (silence where samples are
+    missing, before the microphone started included), muxes it as the frames are
+    written, and stops it in close(), which ends the sound with the last frame.
     """
 
     # Audio codecs copied as they are; others (PCM, Vorbis, ...) are re-encoded to AAC.
@@ -59,6 +69,7 @@ class VideoRecorder:
         *,
         audio_source: Path | None = None,
         fragmented: bool = False,
+        microphone: Microphone | None = None,
     ) -> None:
         self.path = Path(path)
         check_writable(self.path)
@@ -84,6 +95,9 @@ class VideoRecorder:
         self._audio_items = None  # (start, end, packet or frame) in recording seconds
         self._audio_next: tuple | None = None  # read, not muxed yet: it ends after the video
         self._audio_end = Fraction(0)  # where the audio muxed so far ends, in seconds
+        self._microphone = microphone
+        self._mic_blocks: list = []  # captured, not muxed yet (they end after the video)
+        self._mic_next = 0  # the recording's sample that the microphone's sound fills next
 
     def __enter__(self) -> VideoRecorder:
         import av
@@ -103,9 +117,15 @@ class VideoRecorder:
         context.color_range, context.colorspace = 1, 6  # MPEG range; SMPTE 170M (BT.601)
         context.color_primaries, context.color_trc = 6, 6
         stream.options = {"crf": str(self._crf), "preset": "veryfast"}
+        if self._fragmented:
+            # A fragmented MP4 has no edit list to hide B-frames' reordering delay: its
+            # first frame would show two frames late, behind the microphone's sound.
+            stream.codec_context.max_b_frames = 0
         # A millisecond clock lets live frames carry their real capture times.
         stream.codec_context.time_base = Fraction(1, 1000)
         self._stream = stream
+        if self._microphone is not None:
+            self._start_microphone()
         return self
 
     def write(self, image: np.ndarray, captured_at: float | None = None) -> None:
@@ -133,7 +153,10 @@ class VideoRecorder:
             self.frames_written += 1
             # The audio follows the video as it is written, not all at the end: the file
             # stays interleaved and close() only has the last fraction of a second to add.
-            self._mux_audio(self._video_end())
+            if self._microphone is not None:
+                self._mux_microphone(Fraction(pts, 1000))
+            else:
+                self._mux_audio(self._video_end())
         except (OSError, av.FFmpegError) as exc:
             raise CamfxError(
                 f"recording to {self.path} failed ({exc}); is the disk full? "
@@ -157,6 +180,7 @@ class VideoRecorder:
         try:
             try:
                 self._finish_audio()
+                self._finish_microphone()
             finally:
                 for packet in self._stream.encode(None):
                     self._container.mux(packet)
@@ -164,6 +188,7 @@ class VideoRecorder:
             raise CamfxError(f"could not finish {self.path} ({exc}); is the disk full?") from None
         finally:
             self._close_audio_input()
+            self._stop_microphone()
             container, self._container = self._container, None
             try:
                 container.close()
@@ -314,6 +339,84 @@ class VideoRecorder:
         if self._audio_input is not None:
             self._audio_input.close()
             self._audio_input = None
+
+    # -- microphone -----------------------------------------------------------------------
+    def _start_microphone(self) -> None:
+        mic = self._microphone
+        stream = self._container.add_stream("aac", rate=mic.rate)
+        stream.layout = "mono" if mic.channels == 1 else "stereo"
+        stream.bit_rate = 96_000 * mic.channels
+        self._audio_stream = stream
+        try:
+            mic.__enter__()
+        except BaseException:
+            # No recording at all rather than one without the sound that was asked for.
+            container, self._container = self._container, None
+            container.close()
+            self.path.unlink(missing_ok=True)
+            raise
+
+    def _mux_microphone(self, until: Fraction) -> None:
+        """Encode the microphone's sound up to ``until`` (seconds on the recording's clock)."""
+
+        if self._first_time is None:
+            return
+        rate = self._microphone.rate
+        self._mic_blocks += self._microphone.blocks()
+        limit = int(until * rate)
+        while self._mic_blocks and self._mic_next < limit:
+            block = self._mic_blocks[0]
+            at = round((block.start - self._first_time) * rate)
+            samples = block.samples
+            if at < self._mic_next:  # before the recording began, or already covered
+                samples = samples[:, self._mic_next - at :]
+                at = self._mic_next
+            if not samples.shape[1]:
+                self._mic_blocks.pop(0)
+                continue
+            if at > self._mic_next:  # nothing was captured here: silence
+                gap = min(at, limit) - self._mic_next
+                samples, at = np.zeros((samples.shape[0], gap), np.float32), self._mic_next
+            else:
+                take = min(samples.shape[1], limit - at)
+                if take == block.samples.shape[1]:
+                    self._mic_blocks.pop(0)
+                samples = samples[:, :take]
+            self._encode_microphone(samples, at)
+
+    def _encode_microphone(self, samples: np.ndarray, at: int) -> None:
+        """Encode (channels, n) float samples as the recording's samples at..at + n."""
+        import av
+
+        rate = self._microphone.rate
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="fltp", layout=self._audio_stream.layout
+        )
+        frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
+        for packet in self._audio_stream.encode(frame):
+            self._container.mux(packet)
+        self._mic_next = at + samples.shape[1]
+        self._audio_end = Fraction(self._mic_next, rate)
+
+    def _finish_microphone(self) -> None:
+        """Stop the microphone, add its sound up to the end of the last frame, flush AAC."""
+        if self._microphone is None:
+            return
+        self._stop_microphone()
+        if self._first_time is not None:
+            end = Fraction(self._last_pts, 1000) + 1 / self._rate
+            self._mux_microphone(end)
+            # What was still on its way from the device (its latency) ends as silence.
+            missing = int(end * self._microphone.rate) - self._mic_next
+            if missing > 0:
+                silence = np.zeros((self._microphone.channels, missing), np.float32)
+                self._encode_microphone(silence, self._mic_next)
+        for packet in self._audio_stream.encode(None):
+            self._container.mux(packet)
+
+    def _stop_microphone(self) -> None:
+        if self._microphone is not None:
+            self._microphone.close()
 
     @staticmethod
     def _audio_slice(frame, begin: int, stop: int):
