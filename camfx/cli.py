@@ -318,8 +318,9 @@ def helper_parser() -> argparse.ArgumentParser:
 def cmd_styles() -> None:
     from camfx.style import bundled_styles
 
-    for style in bundled_styles().values():
-        print(f"{style.name:12s} {style.label}")
+    for number, style in enumerate(bundled_styles().values(), start=1):
+        key = f"[{number}]" if number <= 9 else ""  # picked with 1-9 in the window
+        print(f"{key:4s} {style.name:15s} {style.label}")
 
 
 def cmd_models(action: str | None, source: Path | None) -> None:

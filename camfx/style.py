@@ -37,12 +37,14 @@ class Style:
     title: str | None = None
     artist: str | None = None
     source: str | None = None  # the picture it was computed from
+    looks: str | None = None  # what the picture looks like, where its title is not known
+    aliases: tuple[str, ...] = ()  # older names that still work (style0 ... style25)
 
     @property
     def label(self) -> str:
         if self.title and self.artist:
             return f"{self.title} ({self.artist})"
-        return self.title or self.name
+        return self.looks or self.title or self.name
 
 
 def assets_dir() -> Path:
@@ -64,9 +66,19 @@ def bundled_styles() -> dict[str, Style]:
             title=e.get("title"),
             artist=e.get("artist"),
             source=e.get("file"),
+            looks=e.get("looks"),
+            aliases=tuple(e.get("aliases", ())),
         )
         for e in entries
     }
+
+
+def bundled_style(name: str) -> Style | None:
+    """A bundled style by its name or an older name of it (style14 is now cutouts)."""
+    styles = bundled_styles()
+    if name in styles:
+        return styles[name]
+    return next((s for s in styles.values() if name in s.aliases), None)
 
 
 def _as_bottleneck(values: object) -> np.ndarray:
@@ -145,8 +157,8 @@ def picture_style(path: Path, predictor_factory=None) -> Style:
 def resolve_style(spec: str) -> Style:
     """A bundled style by name, or any picture file by path."""
     styles = bundled_styles()
-    if spec in styles:
-        return styles[spec]
+    if (style := bundled_style(spec)) is not None:
+        return style
     path = Path(spec).expanduser()
     if path.exists() or path.suffix:
         return picture_style(path)
