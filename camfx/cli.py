@@ -294,7 +294,19 @@ def helper_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="camfx")
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("styles", help="list the bundled styles")
+    styles = sub.add_parser("styles", help="list the bundled styles")
+    styles.add_argument(
+        "--gallery",
+        type=Path,
+        metavar="OUT.png",
+        help="draw one frame painted in every style, with each style's name and key",
+    )
+    styles.add_argument(
+        "--input", default="0", help="picture, video or camera to paint (default: camera 0)"
+    )
+    styles.add_argument(
+        "--pictures", type=Path, metavar="DIR", help="folder of the style pictures, shown beside"
+    )
     models = sub.add_parser("models", help="list the models and where each is found")
     models_sub = models.add_subparsers(dest="action")
     fetch = models_sub.add_parser("fetch", help="install missing models")
@@ -423,7 +435,12 @@ def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         args = helper_parser().parse_args(argv)
         setup_logging(args.verbose)
-        if args.command == "styles":
+        if args.command == "styles" and args.gallery is not None:
+            from camfx.gallery import make_gallery
+
+            make_gallery(args.gallery, args.input, args.pictures)
+            print(f"wrote {args.gallery}")
+        elif args.command == "styles":
             cmd_styles()
         elif args.command == "models":
             cmd_models(args.action, getattr(args, "source", None))
