@@ -103,7 +103,13 @@ class VideoRecorder:
         import av
 
         try:
-            options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+            # A fragment at least every second: a fragment holds its video, then its
+            # audio, so a cut-off one loses both; at keyframes only (x264: every 250
+            # frames) the sound of the first seconds would wait for the next keyframe.
+            options = {
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "frag_duration": "1000000",
+            }
             self._container = av.open(
                 str(self.path), mode="w", options=options if self._fragmented else {}
             )

@@ -143,3 +143,30 @@ def test_audio_with_a_rendered_file_is_a_one_line_error(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "--audio" in result.stderr.strip().splitlines()[-1]
+
+
+def test_disk_full_while_recording_with_sound_keeps_both(pulse_server, tmp_path):
+    """A file-size limit in the child stands in for a full disk."""
+    import resource
+
+    def six_hundred_kb():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (600_000, 600_000))
+
+    out = tmp_path / "full.mp4"
+    child = subprocess.run(
+        [sys.executable, "-m", "camfx", "--input", str(ROOT.parent / "shared" / "media" /
+         "guitar_320.mp4"), "--live", "--segmenter", "selfie", "--no-window", "--record",
+         str(out), "--audio", "pulse"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=six_hundred_kb,
+    )  # fmt: skip
+    assert child.returncode == 2, child.stderr
+    assert "is the disk full?" in child.stderr.strip().splitlines()[-1]
+    kinds = {"audio": 0, "video": 0}
+    with av.open(str(out)) as container:
+        try:
+            for packet in container.demux():
+                if packet.size:
+                    kinds[packet.stream.type] += 1
+        except av.error.InvalidDataError:
+            pass  # the fragment the full disk cut short
+    assert kinds["video"] > 5 and kinds["audio"] > 5, kinds
