@@ -153,8 +153,7 @@ class Microphone:
         except sd.PortAudioError as exc:
             which = f"audio input {self.device_name!r}" if self.device_name else "audio input"
             raise CamfxError(
-                f"cannot record from the {which} ({exc}); "
-                "`camfx --list-audio-devices` lists them"
+                f"cannot record from the {which} ({exc}); `camfx --list-audio-devices` lists them"
             ) from None
         self._stream = stream
         info = sd.query_devices(stream.device)

@@ -71,9 +71,7 @@ def sheet(tiles: list[np.ndarray], columns: int = COLUMNS) -> np.ndarray:
     height = max(t.shape[0] for t in tiles)
     width = max(t.shape[1] for t in tiles)
     rows = -(-len(tiles) // columns)
-    canvas = np.full(
-        (rows * (height + GAP) + GAP, columns * (width + GAP) + GAP, 3), 255, np.uint8
-    )
+    canvas = np.full((rows * (height + GAP) + GAP, columns * (width + GAP) + GAP, 3), 255, np.uint8)
     for index, image in enumerate(tiles):
         row, column = divmod(index, columns)
         y, x = GAP + row * (height + GAP), GAP + column * (width + GAP)

@@ -46,8 +46,10 @@ def main() -> int:
         )
     frame_ms = 1000 / FPS
     verdict = "within" if worst < 1 / FPS else "NOT within"
-    print(f"largest drift {worst * 1000:.1f} ms over {args.seconds:.0f} s: {verdict} one frame "
-          f"({frame_ms:.1f} ms)")
+    print(
+        f"largest drift {worst * 1000:.1f} ms over {args.seconds:.0f} s: {verdict} one frame "
+        f"({frame_ms:.1f} ms)"
+    )
     return 0 if worst < 1 / FPS else 1
 
 

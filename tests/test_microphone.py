@@ -19,6 +19,7 @@ import pytest
 from camfx.audio import DRIFT_LIMIT_S, SampleClock
 from tests.audio_sync import FPS, null_sink_server, record_tones
 from tests.conftest import ROOT, run_camfx
+from tests.test_window import display, start_camfx, wait_for_picture  # noqa: F401 (fixture)
 
 ONE_FRAME = 1 / FPS
 
@@ -170,3 +171,26 @@ def test_disk_full_while_recording_with_sound_keeps_both(pulse_server, tmp_path)
         except av.error.InvalidDataError:
             pass  # the fragment the full disk cut short
     assert kinds["video"] > 5 and kinds["audio"] > 5, kinds
+
+
+def test_r_in_the_window_records_sound_when_audio_is_on(pulse_server, display, tmp_path):  # noqa: F811
+    """`r`, `r` under Xvfb with --audio: the key-triggered recording carries the sound."""
+    child, env = start_camfx(
+        display, "--input", str(ROOT.parent / "shared" / "media" / "guitar_320.mp4"),
+        "--segmenter", "selfie", "--audio", "pulse", cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        wait_for_picture(display, fraction=0.05)
+        subprocess.run(["xdotool", "key", "r"], env=env, check=True)
+        time.sleep(4.0)
+        subprocess.run(["xdotool", "key", "r"], env=env, check=True)
+        time.sleep(0.5)
+        subprocess.run(["xdotool", "key", "q"], env=env, check=True)
+        assert child.wait(timeout=30) == 0, child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    (recording,) = tmp_path.glob("camfx-*.mp4")
+    frames, video_s, codec, audio_s, _ = streams(recording)
+    assert frames > 5 and codec == "aac"
+    assert audio_s == pytest.approx(video_s, abs=0.1)
