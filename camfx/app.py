@@ -314,7 +314,12 @@ class Session:
         recorder = VideoRecorder(
             path, (width, height), self.source.fps, fragmented=True, microphone=self._microphone()
         )
-        self.key_recording = self.stack.enter_context(recorder)
+        try:
+            self.key_recording = self.stack.enter_context(recorder)
+        except CamfxError as exc:  # e.g. a microphone that --record already holds
+            log.warning("%s", exc)
+            self.controls.say("recording failed: see the terminal")
+            return
         self.controls.say(f"recording to {path.name}")
 
     def _microphone(self):
