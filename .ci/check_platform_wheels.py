@@ -33,6 +33,7 @@ class Target:
     python: str  # "3.11"
     platforms: tuple[str, ...]  # pip --platform tags, most specific first
     markers: dict[str, str]  # the environment markers of such a machine
+    litert_major: str | None = None  # the ai-edge-litert series it must get, if pinned
 
 
 def manylinux(glibc_minor: int, arch: str) -> tuple[str, ...]:
@@ -56,7 +57,10 @@ def linux_markers(machine: str, python: str) -> dict[str, str]:
 
 TARGETS = (
     # Raspberry Pi OS bookworm (64-bit): Debian 12, glibc 2.36, Python 3.11.
-    Target("raspberry-pi", "3.11", manylinux(36, "aarch64"), linux_markers("aarch64", "3.11")),
+    # LiteRT 1.x there, what CI's second test run uses (pyproject says why).
+    Target(
+        "raspberry-pi", "3.11", manylinux(36, "aarch64"), linux_markers("aarch64", "3.11"), "1"
+    ),
     Target(
         "macos-arm64",
         "3.11",
@@ -132,6 +136,11 @@ def main(names: list[str]) -> int:
             failed += 1
             continue
         litert = versions.get("ai-edge-litert", "none")
+        if target.litert_major and litert.split(".")[0] != target.litert_major:
+            wanted = f"{target.litert_major}.x"
+            print(f"FAIL {label}: ai-edge-litert {litert}, not the {wanted} that CI tests")
+            failed += 1
+            continue
         print(f"ok   {label}: {len(versions)} wheels, ai-edge-litert {litert}")
         print("     " + " ".join(f"{name}=={v}" for name, v in sorted(versions.items())))
     return 1 if failed else 0
