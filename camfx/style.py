@@ -57,9 +57,19 @@ def manifest_path() -> Path:
     return assets_dir() / "styles" / "manifest.json"
 
 
-def bundled_styles() -> dict[str, Style]:
+class StyleTable(dict[str, Style]):
+    """Bundled styles by name; an older name (style3) finds its style too, unlisted."""
+
+    def __missing__(self, name: str) -> Style:
+        for style in self.values():
+            if name in style.aliases:
+                return style
+        raise KeyError(name)
+
+
+def bundled_styles() -> StyleTable:
     entries = json.loads(manifest_path().read_text())["styles"]
-    return {
+    return StyleTable({
         e["name"]: Style(
             name=e["name"],
             bottleneck=_as_bottleneck(e["bottleneck"]),
@@ -70,15 +80,15 @@ def bundled_styles() -> dict[str, Style]:
             aliases=tuple(e.get("aliases", ())),
         )
         for e in entries
-    }
+    })
 
 
 def bundled_style(name: str) -> Style | None:
     """A bundled style by its name or an older name of it (style14 is now cutouts)."""
-    styles = bundled_styles()
-    if name in styles:
-        return styles[name]
-    return next((s for s in styles.values() if name in s.aliases), None)
+    try:
+        return bundled_styles()[name]
+    except KeyError:
+        return None
 
 
 def _as_bottleneck(values: object) -> np.ndarray:
