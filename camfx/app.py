@@ -63,6 +63,7 @@ class RunOptions:
     background: Path | None = None  # picture or clip for the image and video effects
     mirror: bool = False
     virtual_cam: str | None = None  # "" for the first free device, or a device name
+    audio: str | None = None  # live recordings' microphone: "" the default, or a device
 
 
 # Named sets of defaults for common machines; options given on the command line win.
@@ -310,7 +311,12 @@ class Session:
             audio = None if live else Path(options.input)
             self.recorder = self.stack.enter_context(
                 VideoRecorder(
-                    options.record, (width, height), fps, audio_source=audio, fragmented=live
+                    options.record,
+                    (width, height),
+                    fps,
+                    audio_source=audio,
+                    fragmented=live,
+                    microphone=self._microphone(),
                 )
             )
         if options.matte is not None:
@@ -346,14 +352,31 @@ class Session:
         except OSError as exc:
             self.controls.say(f"cannot record in {self.folder}: {exc.strerror}")
             return
-        recorder = VideoRecorder(path, (width, height), self.source.fps, fragmented=True)
+        recorder = VideoRecorder(
+            path, (width, height), self.source.fps, fragmented=True, microphone=self._microphone()
+        )
         try:
             self.key_recording = self.stack.enter_context(recorder)
-        except CamfxError as exc:
+        except CamfxError as exc:  # e.g. a microphone that --record already holds
             path.unlink(missing_ok=True)
+            log.warning("%s", exc)
             self.controls.say(f"not recording: {exc}")
             return
         self.controls.say(f"recording to {path.name}")
+
+    def _microphone(self):
+        """A microphone for a live recording when --audio asked for one (a render keeps
+        its input's own sound)."""
+        if self.options.audio is None:
+            return None
+        if not self.pipeline.live:
+            raise CamfxError(
+                "--audio records a microphone with a live recording; a rendered file "
+                "keeps its own sound (use --live to record a file as it plays)"
+            )
+        from camfx.audio import Microphone  # device I/O stays out of the core
+
+        return Microphone(self.options.audio or None)
 
     def _snapshot(self) -> None:
         from camfx.outputs import save_picture

@@ -130,7 +130,19 @@ def helper_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="camfx")
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("styles", help="list the bundled styles")
+    styles = sub.add_parser("styles", help="list the bundled styles")
+    styles.add_argument(
+        "--gallery",
+        type=Path,
+        metavar="OUT.png",
+        help="draw one frame painted in every style, with each style's name and key",
+    )
+    styles.add_argument(
+        "--input", default="0", help="picture, video or camera to paint (default: camera 0)"
+    )
+    styles.add_argument(
+        "--pictures", type=Path, metavar="DIR", help="folder of the style pictures, shown beside"
+    )
     models = sub.add_parser("models", help="list the models and where each is found")
     models_sub = models.add_subparsers(dest="action")
     fetch = models_sub.add_parser("fetch", help="install missing models")
@@ -159,8 +171,9 @@ def helper_parser() -> argparse.ArgumentParser:
 def cmd_styles() -> None:
     from camfx.style import bundled_styles
 
-    for style in bundled_styles().values():
-        print(f"{style.name:12s} {style.label}")
+    for number, style in enumerate(bundled_styles().values(), start=1):
+        key = f"[{number}]" if number <= 9 else ""  # picked with 1-9 in the window
+        print(f"{key:4s} {style.name:15s} {style.label}")
 
 
 def cmd_models(action: str | None, source: Path | None, trust: list[Path] = ()) -> None:
@@ -198,6 +211,12 @@ def setup_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="camfx: %(message)s",
     )
+    # OpenCV prints its own lines ("[ WARN:0@0.105] global cap_v4l.cpp:914 ...") above
+    # camfx's one-line error when a camera does not open; -v shows them.
+    import cv2
+
+    cv_log = cv2.utils.logging
+    cv_log.setLogLevel(cv_log.LOG_LEVEL_WARNING if verbose else cv_log.LOG_LEVEL_SILENT)
 
 
 class _CtrlC:
@@ -268,7 +287,12 @@ def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         args = helper_parser().parse_args(argv)
         setup_logging(args.verbose)
-        if args.command == "styles":
+        if args.command == "styles" and args.gallery is not None:
+            from camfx.gallery import make_gallery
+
+            make_gallery(args.gallery, args.input, args.pictures)
+            print(f"wrote {args.gallery}")
+        elif args.command == "styles":
             cmd_styles()
         elif args.command == "models":
             cmd_models(args.action, getattr(args, "source", None), getattr(args, "trust", []))
@@ -282,6 +306,11 @@ def _dispatch(argv: list[str]) -> int:
     setup_logging(args.verbose)
     if args.list_cameras:
         list_cameras()
+        return 0
+    if args.list_audio_devices:
+        from camfx.audio import list_devices
+
+        list_devices()
         return 0
     run(run_options(args))
     return 0

@@ -294,6 +294,16 @@ OPTIONS: tuple[Option, ...] = (
         ("--record",), "record", "write what is shown to H.264 MP4", Path, metavar="OUT.mp4",
     ),
     Option(
+        ("--audio",), "audio",
+        "record sound from a microphone with live recordings (--record, r): the "
+        "default input, or a DEVICE from --list-audio-devices (index or part of its name)",
+        kind="optional", const="", metavar="DEVICE",
+    ),
+    Option(
+        ("--list-audio-devices",), None, "list the microphones --audio can use", bool, False,
+        "flag", in_config=False,
+    ),
+    Option(
         ("--overwrite", "-y"), "overwrite",
         "replace --record/--matte files that exist (camfx refuses otherwise)",
         bool, False, "flag",

@@ -1,4 +1,5 @@
-"""Recordings: H.264 MP4 files, with the source's audio when rendering a file.
+"""Recordings: H.264 MP4 files, with the source's audio when rendering a file, or a
+microphone's (camfx.audio) when recording live.
 
 PyAV (FFmpeg's libraries, shipped in the wheel) writes H.264 into MP4 without an
 ffmpeg binary on the user's machine, and copies audio packets as they are. The
@@ -14,11 +15,15 @@ import os
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
+
+if TYPE_CHECKING:
+    from camfx.audio import Microphone
 
 # The containers camfx writes H.264 into, by the name's extension (FFmpeg's format names).
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -231,6 +236,11 @@ class VideoRecorder:
     video frame becomes the recording's 0. The audio is copied packet for packet when MP4
     players take its codec, else re-encoded to AAC. It is muxed as the video advances and
     ends with the last frame written, so a render stopped early stays in step.
+
+    ``microphone`` (live recordings) adds its sound as AAC: the recorder starts it, lays
+    each block at its capture time on the frames' clock (silence where samples are
+    missing, before the microphone started included), muxes it as the frames are
+    written, and stops it in close(), which ends the sound with the last frame.
     """
 
     # Audio codecs copied as they are; others (PCM, Vorbis, ...) are re-encoded to AAC.
@@ -245,6 +255,7 @@ class VideoRecorder:
         *,
         audio_source: Path | None = None,
         fragmented: bool = False,
+        microphone: Microphone | None = None,
     ) -> None:
         self.path = Path(path)
         self._format = container_of(self.path)
@@ -277,12 +288,22 @@ class VideoRecorder:
         self._audio_encoded = False  # re-encoded to AAC, rather than copied
         self._audio_items = None  # (start, end, packet or frame) in recording seconds
         self._audio_next: tuple | None = None  # read, not muxed yet: it ends after the video
+        self._audio_end = Fraction(0)  # where the audio muxed so far ends, in seconds
+        self._microphone = microphone
+        self._mic_blocks: list = []  # captured, not muxed yet (they end after the video)
+        self._mic_next = 0  # the recording's sample that the microphone's sound fills next
 
     def __enter__(self) -> VideoRecorder:
         import av
 
         try:
-            options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+            # A fragment at least every second: a fragment holds its video, then its
+            # audio, so a cut-off one loses both; at keyframes only (x264: every 250
+            # frames) the sound of the first seconds would wait for the next keyframe.
+            options = {
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "frag_duration": "1000000",
+            }
             fragment = self._fragmented and self._format != "matroska"
             self._file = _WatchedFile(self._writing)
             self._container = av.open(
@@ -302,6 +323,10 @@ class VideoRecorder:
         context.color_range, context.colorspace = 1, 6  # MPEG range; SMPTE 170M (BT.601)
         context.color_primaries, context.color_trc = 6, 6
         stream.options = {"crf": str(self._crf), "preset": "veryfast"}
+        if self._fragmented:
+            # A fragmented MP4 has no edit list to hide B-frames' reordering delay: its
+            # first frame would show two frames late, behind the microphone's sound.
+            stream.codec_context.max_b_frames = 0
         # A millisecond clock lets live frames carry their real capture times.
         stream.codec_context.time_base = Fraction(1, 1000)
         if self._fragmented:
@@ -309,6 +334,8 @@ class VideoRecorder:
             # loses short (x264's default, 250 frames, was 8 s).
             stream.codec_context.gop_size = max(1, round(2 * self._rate))
         self._stream = stream
+        if self._microphone is not None:
+            self._start_microphone()
         return self
 
     @_unbroken
@@ -334,13 +361,19 @@ class VideoRecorder:
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
+            self.frames_written += 1
+            # The audio follows the video as it is written, not all at the end: the file
+            # stays interleaved and close() only has the last fraction of a second to add.
+            if self._microphone is not None:
+                self._mux_microphone(Fraction(pts, 1000))
+            else:
+                self._mux_audio(self._video_end())
             self._file.check()
         except (OSError, av.FFmpegError) as exc:
             self._failed = True  # said here; closing will not say it again
             exc = self._file.error or exc  # FFmpeg's words for it are vaguer
             when = f" after {self.frames_written} frames"
             raise CamfxError(_failure(f"recording to {self.path}", exc, when)) from None
-        self.frames_written += 1
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         """The frame at the recording's size: cropped by the odd pixel yuv420p can't take,
@@ -349,7 +382,6 @@ class VideoRecorder:
         if image.shape[0] in (h, h + 1) and image.shape[1] in (w, w + 1):
             return np.ascontiguousarray(image[:h, :w])
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        self._mux_audio(self._video_end())
 
     @_unbroken
     def close(self) -> None:
@@ -381,6 +413,7 @@ class VideoRecorder:
         try:
             try:
                 self._finish_audio()
+                self._finish_microphone()
             finally:
                 for packet in self._stream.encode(None):
                     self._container.mux(packet)
@@ -388,6 +421,7 @@ class VideoRecorder:
             raise CamfxError(_failure(f"finishing {self.path}", self._file.error or exc)) from None
         finally:
             self._close_audio_input()
+            self._stop_microphone()
             container, self._container = self._container, None
             try:
                 try:
@@ -401,6 +435,11 @@ class VideoRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def audio_muxed_until(self) -> float:
+        """Seconds of audio handed to the muxer so far (0 for a recording without audio)."""
+        return float(self._audio_end)
 
     # -- audio ----------------------------------------------------------------------------
     def _video_end(self) -> Fraction:
@@ -512,6 +551,7 @@ class VideoRecorder:
             if end > until and not (final and start < until):
                 return
             self._audio_next = None
+            self._audio_end = max(self._audio_end, min(end, until))
             if isinstance(item, av.Packet):
                 item.stream = self._audio_stream
                 self._container.mux(item)
@@ -535,6 +575,84 @@ class VideoRecorder:
         if self._audio_input is not None:
             self._audio_input.close()
             self._audio_input = None
+
+    # -- microphone -----------------------------------------------------------------------
+    def _start_microphone(self) -> None:
+        mic = self._microphone
+        stream = self._container.add_stream("aac", rate=mic.rate)
+        stream.layout = "mono" if mic.channels == 1 else "stereo"
+        stream.bit_rate = 96_000 * mic.channels
+        self._audio_stream = stream
+        try:
+            mic.__enter__()
+        except BaseException:
+            # No recording at all rather than one without the sound that was asked for.
+            container, self._container = self._container, None
+            container.close()
+            self.path.unlink(missing_ok=True)
+            raise
+
+    def _mux_microphone(self, until: Fraction) -> None:
+        """Encode the microphone's sound up to ``until`` (seconds on the recording's clock)."""
+
+        if self._first_time is None:
+            return
+        rate = self._microphone.rate
+        self._mic_blocks += self._microphone.blocks()
+        limit = int(until * rate)
+        while self._mic_blocks and self._mic_next < limit:
+            block = self._mic_blocks[0]
+            at = round((block.start - self._first_time) * rate)
+            samples = block.samples
+            if at < self._mic_next:  # before the recording began, or already covered
+                samples = samples[:, self._mic_next - at :]
+                at = self._mic_next
+            if not samples.shape[1]:
+                self._mic_blocks.pop(0)
+                continue
+            if at > self._mic_next:  # nothing was captured here: silence
+                gap = min(at, limit) - self._mic_next
+                samples, at = np.zeros((samples.shape[0], gap), np.float32), self._mic_next
+            else:
+                take = min(samples.shape[1], limit - at)
+                if take == block.samples.shape[1]:
+                    self._mic_blocks.pop(0)
+                samples = samples[:, :take]
+            self._encode_microphone(samples, at)
+
+    def _encode_microphone(self, samples: np.ndarray, at: int) -> None:
+        """Encode (channels, n) float samples as the recording's samples at..at + n."""
+        import av
+
+        rate = self._microphone.rate
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="fltp", layout=self._audio_stream.layout
+        )
+        frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
+        for packet in self._audio_stream.encode(frame):
+            self._container.mux(packet)
+        self._mic_next = at + samples.shape[1]
+        self._audio_end = Fraction(self._mic_next, rate)
+
+    def _finish_microphone(self) -> None:
+        """Stop the microphone, add its sound up to the end of the last frame, flush AAC."""
+        if self._microphone is None:
+            return
+        self._stop_microphone()
+        if self._first_time is not None:
+            end = Fraction(self._last_pts, 1000) + 1 / self._rate
+            self._mux_microphone(end)
+            # What was still on its way from the device (its latency) ends as silence.
+            missing = int(end * self._microphone.rate) - self._mic_next
+            if missing > 0:
+                silence = np.zeros((self._microphone.channels, missing), np.float32)
+                self._encode_microphone(silence, self._mic_next)
+        for packet in self._audio_stream.encode(None):
+            self._container.mux(packet)
+
+    def _stop_microphone(self) -> None:
+        if self._microphone is not None:
+            self._microphone.close()
 
     @staticmethod
     def _audio_slice(frame, begin: int, stop: int):

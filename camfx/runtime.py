@@ -3,8 +3,9 @@
 LiteRT (``ai-edge-litert``) is used when installed, ``tflite-runtime`` otherwise.
 On the CPU both run through the classic ``Interpreter`` with an explicit thread
 count (XNNPACK). The GPU goes through LiteRT's ``CompiledModel`` with its GPU
-accelerator; when no GPU can be used the model is loaded on the CPU instead and
-this is said once, in one log line.
+accelerator (ai-edge-litert 2.x; 1.x, what a Raspberry Pi gets, runs on the CPU only);
+when no GPU can be used the model is loaded on the CPU instead and this is said once,
+in one log line.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def _try_gpu(path: Path, asked_for_gpu: bool) -> TFLiteModel | None:
         with _native_stderr_to_debug_log() as native_log:
             return CompiledGpuModel(path)
     except ImportError:
-        _gpu_unusable_reason = "LiteRT (ai-edge-litert) is not installed"
+        _gpu_unusable_reason = _missing_gpu_api_reason()
     except Exception as exc:  # LiteRT raises RuntimeError with a multi-line C++ trace
         _gpu_unusable_reason = _gpu_failure_reason(exc, native_log)
     # An explicit --device gpu deserves a warning; auto falling back is expected.
@@ -178,6 +179,30 @@ def _try_gpu(path: Path, asked_for_gpu: bool) -> TFLiteModel | None:
         _gpu_unusable_reason,
     )
     return None
+
+
+def _missing_gpu_api_reason() -> str:
+    """Why LiteRT's GPU API could not be imported: no LiteRT at all, or a 1.x release.
+
+    ai-edge-litert 1.x (what aarch64 Linux, e.g. a Raspberry Pi, gets: 2.x has no wheel
+    there) has the CPU Interpreter and a CPU-only CompiledModel, but no GPU accelerator.
+    """
+    try:
+        import ai_edge_litert  # noqa: F401
+    except ImportError:
+        return "LiteRT (ai-edge-litert) is not installed"
+    version = litert_version() or "this version"
+    return f"ai-edge-litert {version} has no GPU accelerator (2.x has one)"
+
+
+def litert_version() -> str | None:
+    """The installed ai-edge-litert release, e.g. "1.4.0"; None when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ai-edge-litert")
+    except PackageNotFoundError:
+        return None
 
 
 def _gpu_failure_reason(exc: Exception, native_log: list[str]) -> str:

@@ -38,12 +38,14 @@ class Style:
     title: str | None = None
     artist: str | None = None
     source: str | None = None  # the picture it was computed from
+    looks: str | None = None  # what the picture looks like, where its title is not known
+    aliases: tuple[str, ...] = ()  # older names that still work (style0 ... style25)
 
     @property
     def label(self) -> str:
         if self.title and self.artist:
             return f"{self.title} ({self.artist})"
-        return self.title or self.name
+        return self.looks or self.title or self.name
 
 
 def assets_dir() -> Path:
@@ -57,18 +59,38 @@ def manifest_path() -> Path:
     return assets_dir() / "styles" / "manifest.json"
 
 
-def bundled_styles() -> dict[str, Style]:
+class StyleTable(dict[str, Style]):
+    """Bundled styles by name; an older name (style3) finds its style too, unlisted."""
+
+    def __missing__(self, name: str) -> Style:
+        for style in self.values():
+            if name in style.aliases:
+                return style
+        raise KeyError(name)
+
+
+def bundled_styles() -> StyleTable:
     entries = json.loads(manifest_path().read_text())["styles"]
-    return {
+    return StyleTable({
         e["name"]: Style(
             name=e["name"],
             bottleneck=_as_bottleneck(e["bottleneck"]),
             title=e.get("title"),
             artist=e.get("artist"),
             source=e.get("file"),
+            looks=e.get("looks"),
+            aliases=tuple(e.get("aliases", ())),
         )
         for e in entries
-    }
+    })
+
+
+def bundled_style(name: str) -> Style | None:
+    """A bundled style by its name or an older name of it (style14 is now cutouts)."""
+    try:
+        return bundled_styles()[name]
+    except KeyError:
+        return None
 
 
 def _as_bottleneck(values: object) -> np.ndarray:
@@ -147,8 +169,8 @@ def picture_style(path: Path, predictor_factory=None) -> Style:
 def resolve_style(spec: str) -> Style:
     """A bundled style by name, or any picture file by path."""
     styles = bundled_styles()
-    if spec in styles:
-        return styles[spec]
+    if (style := bundled_style(spec)) is not None:
+        return style
     path = Path(spec).expanduser()
     if path.exists() or path.suffix:
         return picture_style(path)

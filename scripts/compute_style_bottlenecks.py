@@ -2,8 +2,9 @@
 
     python scripts/compute_style_bottlenecks.py --styles ../shared/styles
 
-Reads styles.json (short name -> picture, title, artist) from the styles folder,
-runs the style prediction model once per picture and stores each 100-float
+Reads assets/styles/styles.json (camfx's names: name -> picture, title and artist where
+certain, what it looks like otherwise, older names), finds the pictures in the styles
+folder, runs the style prediction model once per picture and stores each 100-float
 bottleneck with where it came from. The pictures themselves are not copied.
 """
 
@@ -21,9 +22,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--styles", type=Path, default=Path("../shared/styles"))
     parser.add_argument("--out", type=Path, default=manifest_path())
+    parser.add_argument("--names", type=Path, default=manifest_path().with_name("styles.json"))
     args = parser.parse_args()
 
-    names = json.loads((args.styles / "styles.json").read_text())
+    names = json.loads(args.names.read_text())
     predictor = create_predictor(threads=2, device="cpu")
     entries = []
     for name, info in names.items():
@@ -32,6 +34,8 @@ def main() -> None:
         entries.append(
             {
                 "name": name,
+                "aliases": info.get("aliases", []),
+                "looks": info.get("looks"),
                 "file": info["file"],
                 "sha256": hashlib.sha256(picture.read_bytes()).hexdigest(),
                 "title": info.get("title"),

@@ -215,3 +215,46 @@ def test_camfx_render_keeps_the_input_s_sound(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert_audio_matches_video(probe(out), frames=int(2 * FPS))
+
+
+def packets_in_file_order(path: Path) -> list[tuple[str, float]]:
+    """(stream type, presentation time) of every packet, in the order they lie in the file."""
+    with av.open(str(path)) as container:
+        packets = [
+            (p.pos, p.stream.type, float(p.pts * p.time_base))
+            for p in container.demux()
+            if p.size and p.pts is not None
+        ]
+    return [(kind, t) for _, kind, t in sorted(packets)]
+
+
+def largest_interleaving_gap(path: Path) -> float:
+    """How far, in seconds, the file's audio and video drift apart as it is read in order:
+    an interleaved file keeps them close; audio written after all the video makes it the
+    whole length."""
+    latest = {"audio": 0.0, "video": 0.0}
+    gap = 0.0
+    for kind, t in packets_in_file_order(path):
+        latest[kind] = max(latest[kind], t)
+        gap = max(gap, abs(latest["audio"] - latest["video"]))
+    return gap
+
+
+@pytest.mark.parametrize("codec", ["aac", "pcm_s16le"], ids=["copied", "reencoded"])
+def test_audio_is_muxed_as_the_video_advances(tmp_path, codec):
+    """Audio written frame by frame interleaves with the video in the file (a player or an
+    upload reads both at once); audio kept for close() lies after all of it."""
+    clip = make_clip(tmp_path / "clip.mkv", codec)
+    out = tmp_path / "out.mp4"
+    with av.open(str(clip)) as container:
+        images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    muxed_while_writing = []
+    with VideoRecorder(out, SIZE, FPS, audio_source=clip) as recorder:
+        for image in images:
+            recorder.write(image)
+            muxed_while_writing.append(recorder.audio_muxed_until)
+    # Before close(), the audio has kept up with the frames written (to within a packet).
+    assert muxed_while_writing[-1] == pytest.approx(FRAMES / FPS, abs=0.05)
+    assert muxed_while_writing[FRAMES // 2] == pytest.approx(FRAMES / FPS / 2, abs=0.05)
+    assert largest_interleaving_gap(out) < 0.75
+    assert_audio_matches_video(probe(out), FRAMES)

@@ -106,3 +106,35 @@ def test_unknown_device_and_missing_file_are_user_errors(tmp_path):
         load_model(models.require("deeplab"), device="tpu")
     with pytest.raises(CamfxError, match="camfx models fetch"):
         load_model(tmp_path / "nothing.tflite", device="cpu")
+
+
+def _fallback_message(caplog) -> str:
+    lines = [r.getMessage() for r in caplog.records if "running on the CPU" in r.getMessage()]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_fallback_reason_is_true_for_the_installed_litert(caplog):
+    """LiteRT 1.x (a Raspberry Pi's) has no GPU API: camfx says so, never "not installed"."""
+    caplog.set_level(logging.INFO, logger="camfx.runtime")
+    model = load_model(models.require("deeplab"), device="gpu")
+    assert model.backend == "litert/cpu"
+    message = _fallback_message(caplog)
+    assert "not installed" not in message
+    version = runtime.litert_version()
+    assert version is not None
+    if version.startswith("1."):
+        assert f"ai-edge-litert {version} has no GPU accelerator" in message
+
+
+def test_litert_without_its_gpu_api_is_named_by_version(monkeypatch, caplog):
+    """Whatever LiteRT this is, a missing GPU API is reported with the release that lacks it."""
+
+    def gpu_api_missing(path):
+        raise ImportError("cannot import name '_create_default_environment'")
+
+    monkeypatch.setattr(runtime, "CompiledGpuModel", gpu_api_missing)
+    caplog.set_level(logging.INFO, logger="camfx.runtime")
+    load_model(models.require("deeplab"), device="auto")
+    message = _fallback_message(caplog)
+    assert f"ai-edge-litert {runtime.litert_version()} has no GPU accelerator" in message

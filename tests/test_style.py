@@ -11,13 +11,16 @@ import pytest
 
 from camfx import style
 from camfx.errors import CamfxError
-from tests.conftest import MEDIA, SHARED
+from tests.conftest import MEDIA, ROOT, SHARED
 
 
 def test_bundled_styles_cover_styles_json_with_provenance():
-    names = json.loads((SHARED / "styles" / "styles.json").read_text())
+    shared = json.loads((SHARED / "styles" / "styles.json").read_text())
     bundled = style.bundled_styles()
-    assert set(bundled) == set(names)
+    # Every picture has a style, and every name styles.json gives (style14 ...) still works.
+    assert {s.source for s in bundled.values()} == {info["file"] for info in shared.values()}
+    for name, info in shared.items():
+        assert style.resolve_style(name).source == info["file"], name
     starry = bundled["starry"]
     assert starry.title == "The Starry Night" and starry.artist == "Vincent van Gogh"
     assert starry.source == "style19.jpg"
@@ -205,3 +208,18 @@ def test_a_20000_pixel_square_style_picture(tmp_path):
     del huge
     bottleneck = style.resolve_style(str(path)).bottleneck
     assert bottleneck.shape == (1, 1, 1, 100) and np.isfinite(bottleneck).all()
+
+
+def test_every_bundled_style_has_a_name_a_person_can_remember():
+    """No more style0 ... style25: a title with its artist, or what the picture looks like."""
+    import re
+
+    names = json.loads((ROOT / "assets" / "styles" / "styles.json").read_text())
+    bundled = style.bundled_styles()
+    assert list(bundled) == list(names)  # the manifest is made from the names file
+    for name, entry in bundled.items():
+        assert not re.fullmatch(r"style\d+", name), name
+        assert (entry.title and entry.artist) or entry.looks, name
+        assert entry.label != name
+    assert style.resolve_style("style17").name == "tartan"  # old names are aliases
+    assert style.resolve_style("style23").label == "Udnie (Francis Picabia)"
