@@ -18,6 +18,14 @@ def absent_camera_index() -> int:
     pytest.fail("every /dev/video10..63 exists")
 
 
+@pytest.fixture(autouse=True)
+def real_camera_layer(monkeypatch):
+    """OpenCV itself must try the device here (the suite's camera seam would stand a
+    missing file in for it, which OpenCV opens without a word); the index has no device
+    behind it, so no real webcam is opened on any machine."""
+    monkeypatch.delenv("CAMFX_CAMERA", raising=False)
+
+
 def test_a_camera_that_does_not_open_says_one_line_only():
     index = absent_camera_index()
     result = run_camfx("--input", str(index), "--no-window", timeout=60)
