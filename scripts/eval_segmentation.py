@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camfx import real_eval
 from camfx.compositing import CleanPlate, composite, remove_person
 from camfx.evaluation import build_clips, evaluate, ghost_ratio
 from camfx.refine import RAW, MaskRefiner, MaskSettings
@@ -65,13 +66,117 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=3, help="use every n-th video frame")
     parser.add_argument("--segmenters", nargs="+", default=list(SEGMENTERS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parts", nargs="+", choices=("real", "painted"),
+                        default=["real", "painted"], help="which parts of the eval to run")
+    parser.add_argument("--sources", nargs="+", choices=("stills", "clips", "rooms"),
+                        default=["stills", "clips", "rooms"], help="real part: which sources")
+    parser.add_argument("--quick", action="store_true",
+                        help="a subset of the real footage, for iterating (not for the README)")
     parser.add_argument("--skip-fits", action="store_true", help="don't compare the fits")
+    parser.add_argument("--skip-settings", action="store_true",
+                        help="painted part: only the default mask settings")
     parser.add_argument("--pictures", type=Path, help="write comparison pictures to this folder")
     args = parser.parse_args()
+    if "real" in args.parts:
+        real_part(args)
+    if "painted" in args.parts:
+        painted_part(args)
 
+
+def real_part(args) -> None:
+    """Real people with human-drawn masks, and the keyed woman over empty rooms."""
+    root = args.shared / "eval" / "real"
+    sources = {
+        "stills": lambda: real_eval.stills(root, args.quick),
+        "clips": lambda: real_eval.clips(root, args.quick),
+        "rooms": lambda: real_eval.rooms(root, args.shared / "media" / "portrait_720.mp4",
+                                         args.quick),
+    }
+    print(f"## Real people{' (quick subset)' if args.quick else ''}\n")
+    print("| segmenter | source | items | frames | mean IoU | boundary F | worst item "
+          "| worst frame | halo | flicker | ms median |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.segmenters:
+        make = masker_factory(named_segmenter(name, args.threads), DEFAULT)
+        for source, items in sources.items():
+            if source not in args.sources:
+                continue
+            results = []
+            for seq in items():
+                result = real_eval.run_sequence(seq, make())
+                results.append(result)
+                if args.pictures and seq.source != "clips":  # never DAVIS-derived pictures
+                    save_worst(args.pictures, name, seq, result)
+            print(real_row(name, source, results), flush=True)
+    print()
+    print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
+    print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")
+    frames = [f for seq in sources["rooms"]() for f in seq.frames][:: 4 if args.quick else 2]
+    times = interleaved_times(frames, args.segmenters, args.threads)
+    base = times[args.segmenters[0]][0]
+    print(f"| segmenter | median ms | p90 ms | x {args.segmenters[0]} |\n|---|---|---|---|")
+    for name, (median, p90) in times.items():
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.2f} |")
+    print()
+
+
+def named_segmenter(name: str, threads: int):
+    """A segmenter by name, with an optional fit: 'deeplab:tile'."""
+    name, _, fit = name.partition(":")
+    return create_segmenter(name, threads=threads, device="cpu", fit=fit or None)
+
+
+def real_row(name: str, source: str, results) -> str:
+    frames = [f for r in results for f in r.frames]
+    # Stills: one scored frame an item; clips and rooms: every frame counts alike.
+    iou = np.mean([f.iou for f in frames])
+    bf = np.mean([f.boundary_f for f in frames])
+    worst_item = min(results, key=lambda r: r.iou)
+    worst_frame_of = min(results, key=lambda r: r.worst.iou)
+    worst = worst_frame_of.worst
+    ms = np.median([m for r in results for m in r.ms])
+    return (
+        f"| {name} | {source} | {len(results)} | {len(frames)} | {iou:.3f} | {bf:.3f} "
+        f"| {worst_item.name} {worst_item.iou:.3f} "
+        f"| {worst_frame_of.name}#{worst.index} {worst.iou:.3f} "
+        f"| {np.mean([f.halo for f in frames]):.3f} "
+        f"| {np.mean([r.flicker for r in results]):.5f} | {ms:.1f} |"
+    )
+
+
+def save_worst(folder: Path, name: str, seq, result) -> None:
+    """frame | truth | prediction | error map of the item's worst frame."""
+    worst = result.worst
+    t = seq.scored.index(worst.index)
+    picture = real_eval.error_picture(
+        seq.frames[worst.index], seq.truths[t], result.worst_mask, seq.ignores[t],
+        f"{name} {seq.name}#{worst.index} IoU {worst.iou:.3f}")
+    folder.mkdir(parents=True, exist_ok=True)
+    scale = 0.5 if picture.shape[1] > 2400 else 1.0
+    picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(folder / f"{seq.source}_{seq.name}_{name}.png"), picture)
+
+
+def interleaved_times(frames, names: list[str], threads: int) -> dict[str, tuple[float, float]]:
+    """Median and 90th percentile ms of each segmenter's masker, taking turns per frame."""
+    running = {}
+    for name in names:
+        running[name] = masker_factory(named_segmenter(name, threads), DEFAULT)()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for frame in frames:
+        for name, masker in running.items():
+            started = time.perf_counter()
+            masker(frame)
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: (float(np.median(t)), float(np.percentile(t, 90))) for name, t in times.items()}
+
+
+def painted_part(args) -> None:
+    """The keyed woman over paintings: still, panning, and a still stretch with noise."""
     pictures = {n: cv2.imread(str(args.shared / "styles" / f)) for n, f in BACKGROUNDS.items()}
     clips = build_clips(args.shared / "media" / "portrait_720.mp4", pictures, every=args.every)
     frames = sum(len(c.frames) for c in clips)
+    print("## Painted backgrounds\n")
     print(f"{len(clips)} clips, {frames} frames at 1280x720: {', '.join(c.name for c in clips)}\n")
     header = (
         "| segmenter / setting | IoU | boundary F (3 px) | halo | IoU moving bg "
@@ -92,9 +197,10 @@ def main() -> None:
 
     print("Mask settings (each segmenter's default fit):\n")
     print(header)
+    settings_shown = {"default": DEFAULT} if args.skip_settings else SETTINGS
     for name in args.segmenters:
         segmenter = create_segmenter(name, threads=args.threads, device="cpu")
-        for label, settings in SETTINGS.items():
+        for label, settings in settings_shown.items():
             scores = evaluate(clips, masker_factory(segmenter, settings))
             print(row(f"{name}, {label}", scores), flush=True)
 
