@@ -34,9 +34,10 @@ Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 #   letterbox keep proportions, pad the short side
 #   crop      keep proportions, cut the middle out (people at the sides are lost)
 #   tile      keep proportions, run overlapping model-shaped tiles, keep the max
-#   track     keep proportions, one run on a window around the people found in the
-#             previous frame, tiles when nobody is known yet or they don't fit in
-#             one window (DeepLab's default; see PeopleTracker)
+#   track     keep proportions, one run on a window as tall as the frame around the
+#             people found in the previous frame, tiles when nobody is known yet or
+#             they don't fit in one window (DeepLab's default; see PeopleTracker); a
+#             frame taller than the model's input is letterboxed whole
 FITS: tuple[Fit, ...] = ("squash", "letterbox", "crop", "tile", "track")
 
 
@@ -148,6 +149,13 @@ class Segmenter(ABC):
         """One model run on the window around the people; tiles while it is unknown."""
         tracker = self._tracker
         frame_h, frame_w = frame_bgr.shape[:2]
+        model_w, model_h = self._model_wh()
+        if frame_h * model_w > frame_w * model_h:
+            # Taller than the model's input (a phone held upright): a window as wide as
+            # the frame, sliding up and down, cut standing people off at the knees (legs
+            # the model was unsure of were outside it). The window spans the frame's
+            # height, as in a landscape frame, and so holds the whole frame: letterbox.
+            return self._fitted(frame_bgr, pad=True)
         window = tracker.window_for(frame_w, frame_h)
         if window is None:
             prob = self._tiled(frame_bgr)
