@@ -100,10 +100,11 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action="store_true", help="flip left to right (selfie view)")
     p.add_argument(
         "--segmenter",
-        default="deeplab",
+        default="selfie-pair",
         type=segmenter_choice,
         metavar="{" + ",".join(SEGMENTERS) + "} or MODEL.tflite",
-        help="person segmenter (default: deeplab; selfie models are sharper and faster), or "
+        help="person segmenter (default: selfie-pair, both selfie models combined; "
+        "README: Segmentation), or "
         "a segmentation model of your own, run as its metadata says (README: Convert)",
     )
     p.add_argument(

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from camfx import deeplab_logits, metadata, models
+from camfx.combine import CombinedSegmenter
 from camfx.errors import CamfxError
 from camfx.imaging import shrink
 from camfx.refine import MaskSettings
@@ -482,6 +483,24 @@ class SelfieSegmenter(Segmenter):
         return self._model.run(self._input)[0][0, ..., 0]
 
 
+class PoseSegmenter(Segmenter):
+    """MediaPipe BlazePose GHUM: the pose model's person mask (logits, 256x256). It is
+    made for one person: the one its pose is about."""
+
+    input_size = (256, 256)
+    SEGMENTATION_OUTPUT = 2  # of: landmarks, pose flag, segmentation, heatmap, world
+
+    def __init__(self, model: TFLiteModel, fit: Fit | None = None) -> None:
+        super().__init__(fit)
+        self.name = "pose"
+        self._model = model
+        self._input = np.empty((1, *self.input_size, 3), np.float32)
+
+    def person_probability(self, rgb: np.ndarray) -> np.ndarray:
+        self._normalized(rgb, self._input[0])  # pixels in [0, 1]
+        return _sigmoid(self._model.run(self._input)[self.SEGMENTATION_OUTPUT][0, ..., 0])
+
+
 class ModelFileSegmenter(Segmenter):
     """A segmentation model of your own (a .tflite, e.g. from scripts/convert.py), run as
     its metadata says: pixels normalized by its mean/std; one output channel taken as the
@@ -539,22 +558,33 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
 
 
-# name -> (class, model name in camfx.models)
-SEGMENTERS: dict[str, tuple[type[Segmenter], str]] = {
+# name -> (class, model name in camfx.models; for a combination, its members' names)
+SEGMENTERS: dict[str, tuple[type[Segmenter] | type[CombinedSegmenter], str]] = {
+    # The default: both selfie models, their log-odds averaged (camfx.combine). On real
+    # people (README) it beats each of them and DeepLab, for the cost of both runs.
+    "selfie-pair": (CombinedSegmenter, "selfie+selfie-landscape"),
     "deeplab": (DeepLabSegmenter, "deeplab"),
     "selfie": (SelfieSegmenter, "selfie"),
     "selfie-landscape": (SelfieSegmenter, "selfie-landscape"),
+    "pose": (PoseSegmenter, "pose"),
 }
 
 
+DEFAULT_SEGMENTER = "selfie-pair"
+
+
 def create_segmenter(
-    name: str = "deeplab", threads: int = 1, device: Device = "auto", fit: Fit | None = None
-) -> Segmenter:
+    name: str = DEFAULT_SEGMENTER, threads: int = 1, device: Device = "auto",
+    fit: Fit | None = None,
+) -> Segmenter | CombinedSegmenter:
     if name.lower().endswith(".tflite"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise CamfxError(f"segmentation model {path} not found")
         return ModelFileSegmenter(load_model(path, threads, device), path, fit)
+    if "+" in name:  # several segmenters combined: "deeplab+selfie-landscape"
+        return CombinedSegmenter([create_segmenter(part, threads, device, fit)
+                                  for part in name.split("+")])
     try:
         segmenter_class, model_name = SEGMENTERS[name]
     except KeyError:
@@ -562,6 +592,10 @@ def create_segmenter(
             f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}, "
             "or give a .tflite segmentation model"
         ) from None
+    if segmenter_class is CombinedSegmenter:
+        combined = create_segmenter(model_name, threads, device, fit)
+        combined.name = name
+        return combined
     segmenter = segmenter_class(segmenter_class.load(model_name, threads, device), fit=fit)
     _use_metadata(segmenter, models.require(model_name))
     return segmenter

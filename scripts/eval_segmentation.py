@@ -1,13 +1,25 @@
-"""Score the person segmenters and mask settings against exact ground truth.
+"""Score the person segmenters and mask settings: real people, and paintings.
 
-    CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared
+    CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared \
+        --skip-fits --first-only --segmenters selfie-pair selfie-landscape selfie deeplab \
+        deeplab+selfie-landscape pose --real-settings default raw no-colour no-smoothing
 
-Builds 1280x720 clips by chroma-keying ../shared/media/portrait_720.mp4 (a woman
-against a plain blue wall) and compositing her over paintings, still and panning,
-plus a still stretch with camera noise; then prints, per segmenter and setting,
-mean IoU, boundary F-score (3 px), halo (the mean mask 4-40 px outside the person: the
-real background showing around them), flicker on the still stretch, and ms per frame
-(segmentation and refinement). Nothing is written unless --pictures DIR is given.
+Real part (../shared/eval/real, scored by its README's rules: ignore masks, boundary F
+at 3 px): photos fed as a still camera would (the same frame 12 times, the last
+scored), clips in order (every frame scored), and the chroma-keyed woman of
+portrait_720.mp4 over photos of empty rooms at 1280x720. Per source and segmenter:
+mean IoU, boundary F, worst item and worst frame, halo (the mean mask 4-40 px outside
+the person), flicker (mean change of the mask where the truth did not change) and ms
+per frame; then the segmenters' cost on the same 720p frames, taking turns. --quick
+scores a subset, for iterating.
+
+Painted part: the keyed woman over paintings, still and panning, plus a still stretch
+with camera noise (flicker), per segmenter and mask setting. Nothing is written unless
+--pictures DIR is given (worst frames of stills and rooms: frame | truth | mask |
+errors; never of the DAVIS clips, which may not be published).
+
+Segmenters are named as for camfx (--segmenter), with a fit ("deeplab:tile") or
+combined by a rule of camfx.combine ("deeplab+selfie-landscape@mean").
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import cv2
 import numpy as np
 
 from camfx import real_eval
+from camfx.combine import CombinedSegmenter
 from camfx.compositing import CleanPlate, composite, remove_person
 from camfx.evaluation import build_clips, evaluate, ghost_ratio
 from camfx.refine import RAW, MaskRefiner, MaskSettings
@@ -30,12 +43,12 @@ from camfx.style import create_stylizer, resolve_style
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
 DEFAULT = MaskSettings()
 SETTINGS = {
-    "raw (model only)": RAW,
+    "raw": RAW,  # the model only
     "default": DEFAULT,
-    "default, no smoothing": replace(DEFAULT, smoothing=0.0),
-    "default, no colour model": replace(DEFAULT, colour=False),
-    "default, no guided filter": replace(DEFAULT, guided=False),
-    "default, no blob removal": replace(DEFAULT, min_blob=0.0),
+    "no-smoothing": replace(DEFAULT, smoothing=0.0),
+    "no-colour": replace(DEFAULT, colour=False),
+    "no-guided": replace(DEFAULT, guided=False),
+    "no-blobs": replace(DEFAULT, min_blob=0.0),
 }
 
 
@@ -70,11 +83,17 @@ def main() -> None:
                         default=["real", "painted"], help="which parts of the eval to run")
     parser.add_argument("--sources", nargs="+", choices=("stills", "clips", "rooms"),
                         default=["stills", "clips", "rooms"], help="real part: which sources")
+    parser.add_argument("--real-settings", nargs="+", default=["default"],
+                        choices=list(SETTINGS), metavar="SETTING",
+                        help="real part: mask settings to score for the first segmenter "
+                        f"({', '.join(SETTINGS)})")
     parser.add_argument("--quick", action="store_true",
                         help="a subset of the real footage, for iterating (not for the README)")
     parser.add_argument("--skip-fits", action="store_true", help="don't compare the fits")
     parser.add_argument("--skip-settings", action="store_true",
                         help="painted part: only the default mask settings")
+    parser.add_argument("--first-only", action="store_true",
+                        help="painted part: the settings' ablation for the first segmenter only")
     parser.add_argument("--pictures", type=Path, help="write comparison pictures to this folder")
     args = parser.parse_args()
     if "real" in args.parts:
@@ -97,17 +116,21 @@ def real_part(args) -> None:
           "| worst frame | halo | flicker | ms median |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.segmenters:
-        make = masker_factory(named_segmenter(name, args.threads), DEFAULT)
-        for source, items in sources.items():
-            if source not in args.sources:
-                continue
-            results = []
-            for seq in items():
-                result = real_eval.run_sequence(seq, make())
-                results.append(result)
-                if args.pictures and seq.source != "clips":  # never DAVIS-derived pictures
-                    save_worst(args.pictures, name, seq, result)
-            print(real_row(name, source, results), flush=True)
+        segmenter = named_segmenter(name, args.threads)
+        # Ablations of the mask settings for the first segmenter listed only.
+        for setting in args.real_settings if name == args.segmenters[0] else ["default"]:
+            label = name if setting == "default" else f"{name}, {setting}"
+            make = masker_factory(segmenter, SETTINGS[setting])
+            for source, items in sources.items():
+                if source not in args.sources:
+                    continue
+                results = []
+                for seq in items():
+                    result = real_eval.run_sequence(seq, make())
+                    results.append(result)
+                    if args.pictures and seq.source != "clips":  # never DAVIS-derived
+                        save_worst(args.pictures, label.replace(", ", "_"), seq, result)
+                print(real_row(label, source, results), flush=True)
     print()
     print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
     print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")
@@ -121,9 +144,16 @@ def real_part(args) -> None:
 
 
 def named_segmenter(name: str, threads: int):
-    """A segmenter by name, with an optional fit: 'deeplab:tile'."""
-    name, _, fit = name.partition(":")
-    return create_segmenter(name, threads=threads, device="cpu", fit=fit or None)
+    """A segmenter by name, with an optional fit ('deeplab:tile'), or several combined
+    by a rule of camfx.combine ('deeplab+selfie-landscape@logit')."""
+    spec, _, rule = name.partition("@")
+    members = []
+    for part in spec.split("+"):
+        part, _, fit = part.partition(":")
+        members.append(create_segmenter(part, threads=threads, device="cpu", fit=fit or None))
+    if len(members) == 1:
+        return members[0]
+    return CombinedSegmenter(members, rule or "mean", name=name)
 
 
 def real_row(name: str, source: str, results) -> str:
@@ -197,10 +227,10 @@ def painted_part(args) -> None:
 
     print("Mask settings (each segmenter's default fit):\n")
     print(header)
-    settings_shown = {"default": DEFAULT} if args.skip_settings else SETTINGS
     for name in args.segmenters:
-        segmenter = create_segmenter(name, threads=args.threads, device="cpu")
-        for label, settings in settings_shown.items():
+        segmenter = named_segmenter(name, args.threads)
+        ablate = not args.skip_settings and (name == args.segmenters[0] or not args.first_only)
+        for label, settings in (SETTINGS if ablate else {"default": DEFAULT}).items():
             scores = evaluate(clips, masker_factory(segmenter, settings))
             print(row(f"{name}, {label}", scores), flush=True)
 
