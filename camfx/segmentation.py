@@ -560,9 +560,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 # name -> (class, model name in camfx.models; for a combination, its members' names)
 SEGMENTERS: dict[str, tuple[type[Segmenter] | type[CombinedSegmenter], str]] = {
-    # The default: both selfie models, their log-odds averaged (camfx.combine). On real
-    # people (README) it beats each of them and DeepLab, for the cost of both runs.
-    "selfie-pair": (CombinedSegmenter, "selfie+selfie-landscape"),
+    # The default: both selfie models, their log-odds averaged (camfx.combine), the
+    # general one on a window around the people (track: small, distant people seen
+    # larger). On real people (README) it beats each of them and DeepLab.
+    "selfie-pair": (CombinedSegmenter, "selfie:track+selfie-landscape"),
     "deeplab": (DeepLabSegmenter, "deeplab"),
     "selfie": (SelfieSegmenter, "selfie"),
     "selfie-landscape": (SelfieSegmenter, "selfie-landscape"),
@@ -582,9 +583,12 @@ def create_segmenter(
         if not path.is_file():
             raise CamfxError(f"segmentation model {path} not found")
         return ModelFileSegmenter(load_model(path, threads, device), path, fit)
-    if "+" in name:  # several segmenters combined: "deeplab+selfie-landscape"
-        return CombinedSegmenter([create_segmenter(part, threads, device, fit)
-                                  for part in name.split("+")])
+    if "+" in name:  # several combined, each with its own fit: "selfie:track+deeplab"
+        members = []
+        for part in name.split("+"):
+            part, _, own_fit = part.partition(":")
+            members.append(create_segmenter(part, threads, device, fit or own_fit or None))
+        return CombinedSegmenter(members)
     try:
         segmenter_class, model_name = SEGMENTERS[name]
     except KeyError:

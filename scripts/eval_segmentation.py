@@ -1,8 +1,9 @@
 """Score the person segmenters and mask settings: real people, and paintings.
 
     CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared \
-        --skip-fits --first-only --segmenters selfie-pair selfie-landscape selfie deeplab \
-        deeplab+selfie-landscape pose --real-settings default raw no-colour no-smoothing
+        --skip-fits --first-only --segmenters selfie-pair selfie+selfie-landscape \
+        selfie:track+selfie-landscape@mean selfie-landscape selfie deeplab \
+        --real-settings default raw no-colour
 
 Real part (../shared/eval/real, scored by its README's rules: ignore masks, boundary F
 at 3 px): photos fed as a still camera would (the same frame 12 times, the last

@@ -34,7 +34,8 @@ def test_the_combined_map_keeps_the_frames_proportions():
 def test_the_default_is_both_selfie_models_combined_and_masks_any_frame_shape():
     segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
     assert isinstance(segmenter, CombinedSegmenter)
-    assert [m.name for m in segmenter.members] == ["selfie", "selfie-landscape"]
+    assert [(m.name, m.fit) for m in segmenter.members] == [
+        ("selfie", "track"), ("selfie-landscape", "squash")]
     for name in ("ccp_0028", "ccp_0617_upper"):  # portrait 550x810, landscape 550x412
         image = cv2.imread(str(REAL / "images" / f"{name}.jpg"))
         truth = cv2.imread(str(REAL / "masks" / f"{name}.png"), cv2.IMREAD_GRAYSCALE) >= 128
