@@ -1,7 +1,7 @@
 """Score the person segmenters and mask settings: real people, and paintings.
 
     CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared \
-        --skip-fits --first-only --segmenters selfie-pair selfie+selfie-landscape \
+        --skip-fits --first-only --segmenters selfie-pair selfie+selfie-landscape@mean \
         selfie:track+selfie-landscape@mean selfie-landscape selfie deeplab \
         --real-settings default raw no-colour
 
@@ -154,7 +154,7 @@ def named_segmenter(name: str, threads: int):
         members.append(create_segmenter(part, threads=threads, device="cpu", fit=fit or None))
     if len(members) == 1:
         return members[0]
-    return CombinedSegmenter(members, rule or "mean", name=name)
+    return CombinedSegmenter(members, rule or "logit", name=name)
 
 
 def real_row(name: str, source: str, results) -> str:
