@@ -259,7 +259,7 @@ def frame_times(clips, names: list[str], threads: int) -> dict[str, tuple[float,
     """Median and 90th percentile ms of each segmenter's masker over every clip's frames."""
     maskers = {}
     for name in names:
-        segmenter = create_segmenter(name, threads=threads, device="cpu")
+        segmenter = named_segmenter(name, threads)
         maskers[name] = masker_factory(segmenter, DEFAULT)
     times: dict[str, list[float]] = {name: [] for name in names}
     for clip in clips:
