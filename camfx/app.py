@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class RunOptions:
     input: str = "0"
     style: str = "starry"
-    segmenter: str = "deeplab"
+    segmenter: str = "selfie-pair"
     fit: Fit | None = None  # None: the segmenter's measured default
     mask: MaskSettings = field(default_factory=MaskSettings)
     matte: Path | None = None  # also write the person mask as a grayscale video

@@ -83,6 +83,15 @@ MODELS: dict[str, ModelSpec] = {
             description="MediaPipe selfie segmentation, landscape (144x256, faster)",
         ),
         ModelSpec(
+            name="pose",
+            filename="pose_landmark_full.tflite",
+            url=f"{_MEDIAPIPE}/pose_landmark_full.tflite?generation=1661875894245786",
+            sha256="e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+            input_shapes=((1, 256, 256, 3),),
+            output_shapes=((1, 195), (1, 1), (1, 256, 256, 1), (1, 64, 64, 39), (1, 117)),
+            description="MediaPipe BlazePose GHUM full: pose and one person's mask (256x256)",
+        ),
+        ModelSpec(
             name="style-predict",
             filename="style_predict_quantized_256.tflite",
             url=f"{_TF_MODELS}/arbitrary_style_transfer/style_predict_quantized_256.tflite",

@@ -202,9 +202,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--mirror",), "mirror", "flip left to right (selfie view)", bool, False, "flag"),
     Option(
         ("--segmenter",), "segmenter",
-        "person segmenter (default: deeplab; selfie models are sharper and faster), or "
+        "person segmenter (default: selfie-pair, both selfie models combined; "
+        "README: Segmentation), or "
         "a segmentation model of your own, run as its metadata says (README: Convert)",
-        default="deeplab", check=segmenter_problem,
+        default="selfie-pair", check=segmenter_problem,
         metavar="{" + ",".join(SEGMENTERS) + "} or MODEL.tflite",
     ),
     Option(

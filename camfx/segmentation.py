@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from camfx import deeplab_logits, metadata, models
+from camfx.combine import CombinedSegmenter
 from camfx.errors import CamfxError
 from camfx.imaging import shrink
 from camfx.refine import MaskSettings
@@ -34,9 +35,10 @@ Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 #   letterbox keep proportions, pad the short side
 #   crop      keep proportions, cut the middle out (people at the sides are lost)
 #   tile      keep proportions, run overlapping model-shaped tiles, keep the max
-#   track     keep proportions, one run on a window around the people found in the
-#             previous frame, tiles when nobody is known yet or they don't fit in
-#             one window (DeepLab's default; see PeopleTracker)
+#   track     keep proportions, one run on a window as tall as the frame around the
+#             people found in the previous frame, tiles when nobody is known yet or
+#             they don't fit in one window (DeepLab's default; see PeopleTracker); a
+#             frame taller than the model's input is letterboxed whole
 FITS: tuple[Fit, ...] = ("squash", "letterbox", "crop", "tile", "track")
 
 
@@ -148,6 +150,13 @@ class Segmenter(ABC):
         """One model run on the window around the people; tiles while it is unknown."""
         tracker = self._tracker
         frame_h, frame_w = frame_bgr.shape[:2]
+        model_w, model_h = self._model_wh()
+        if frame_h * model_w > frame_w * model_h:
+            # Taller than the model's input (a phone held upright): a window as wide as
+            # the frame, sliding up and down, cut standing people off at the knees (legs
+            # the model was unsure of were outside it). The window spans the frame's
+            # height, as in a landscape frame, and so holds the whole frame: letterbox.
+            return self._fitted(frame_bgr, pad=True)
         window = tracker.window_for(frame_w, frame_h)
         if window is None:
             prob = self._tiled(frame_bgr)
@@ -474,6 +483,24 @@ class SelfieSegmenter(Segmenter):
         return self._model.run(self._input)[0][0, ..., 0]
 
 
+class PoseSegmenter(Segmenter):
+    """MediaPipe BlazePose GHUM: the pose model's person mask (logits, 256x256). It is
+    made for one person: the one its pose is about."""
+
+    input_size = (256, 256)
+    SEGMENTATION_OUTPUT = 2  # of: landmarks, pose flag, segmentation, heatmap, world
+
+    def __init__(self, model: TFLiteModel, fit: Fit | None = None) -> None:
+        super().__init__(fit)
+        self.name = "pose"
+        self._model = model
+        self._input = np.empty((1, *self.input_size, 3), np.float32)
+
+    def person_probability(self, rgb: np.ndarray) -> np.ndarray:
+        self._normalized(rgb, self._input[0])  # pixels in [0, 1]
+        return _sigmoid(self._model.run(self._input)[self.SEGMENTATION_OUTPUT][0, ..., 0])
+
+
 class ModelFileSegmenter(Segmenter):
     """A segmentation model of your own (a .tflite, e.g. from scripts/convert.py), run as
     its metadata says: pixels normalized by its mean/std; one output channel taken as the
@@ -531,22 +558,37 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
 
 
-# name -> (class, model name in camfx.models)
-SEGMENTERS: dict[str, tuple[type[Segmenter], str]] = {
+# name -> (class, model name in camfx.models; for a combination, its members' names)
+SEGMENTERS: dict[str, tuple[type[Segmenter] | type[CombinedSegmenter], str]] = {
+    # The default: both selfie models, their log-odds averaged (camfx.combine), the
+    # general one on a window around the people (track: small, distant people seen
+    # larger). On real people (README) it beats each of them and DeepLab.
+    "selfie-pair": (CombinedSegmenter, "selfie:track+selfie-landscape"),
     "deeplab": (DeepLabSegmenter, "deeplab"),
     "selfie": (SelfieSegmenter, "selfie"),
     "selfie-landscape": (SelfieSegmenter, "selfie-landscape"),
+    "pose": (PoseSegmenter, "pose"),
 }
 
 
+DEFAULT_SEGMENTER = "selfie-pair"
+
+
 def create_segmenter(
-    name: str = "deeplab", threads: int = 1, device: Device = "auto", fit: Fit | None = None
-) -> Segmenter:
+    name: str = DEFAULT_SEGMENTER, threads: int = 1, device: Device = "auto",
+    fit: Fit | None = None,
+) -> Segmenter | CombinedSegmenter:
     if name.lower().endswith(".tflite"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise CamfxError(f"segmentation model {path} not found")
         return ModelFileSegmenter(load_model(path, threads, device), path, fit)
+    if "+" in name:  # several combined, each with its own fit: "selfie:track+deeplab"
+        members = []
+        for part in name.split("+"):
+            part, _, own_fit = part.partition(":")
+            members.append(create_segmenter(part, threads, device, fit or own_fit or None))
+        return CombinedSegmenter(members)
     try:
         segmenter_class, model_name = SEGMENTERS[name]
     except KeyError:
@@ -554,6 +596,10 @@ def create_segmenter(
             f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}, "
             "or give a .tflite segmentation model"
         ) from None
+    if segmenter_class is CombinedSegmenter:
+        combined = create_segmenter(model_name, threads, device, fit)
+        combined.name = name
+        return combined
     segmenter = segmenter_class(segmenter_class.load(model_name, threads, device), fit=fit)
     _use_metadata(segmenter, models.require(model_name))
     return segmenter

@@ -1,13 +1,26 @@
-"""Score the person segmenters and mask settings against exact ground truth.
+"""Score the person segmenters and mask settings: real people, and paintings.
 
-    CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared
+    CAMFX_MODELS=../shared/models python scripts/eval_segmentation.py --shared ../shared \
+        --skip-fits --first-only --segmenters selfie-pair selfie+selfie-landscape@mean \
+        selfie:track+selfie-landscape@mean selfie-landscape selfie deeplab \
+        --real-settings default raw no-colour
 
-Builds 1280x720 clips by chroma-keying ../shared/media/portrait_720.mp4 (a woman
-against a plain blue wall) and compositing her over paintings, still and panning,
-plus a still stretch with camera noise; then prints, per segmenter and setting,
-mean IoU, boundary F-score (3 px), halo (the mean mask 4-40 px outside the person: the
-real background showing around them), flicker on the still stretch, and ms per frame
-(segmentation and refinement). Nothing is written unless --pictures DIR is given.
+Real part (../shared/eval/real, scored by its README's rules: ignore masks, boundary F
+at 3 px): photos fed as a still camera would (the same frame 12 times, the last
+scored), clips in order (every frame scored), and the chroma-keyed woman of
+portrait_720.mp4 over photos of empty rooms at 1280x720. Per source and segmenter:
+mean IoU, boundary F, worst item and worst frame, halo (the mean mask 4-40 px outside
+the person), flicker (mean change of the mask where the truth did not change) and ms
+per frame; then the segmenters' cost on the same 720p frames, taking turns. --quick
+scores a subset, for iterating.
+
+Painted part: the keyed woman over paintings, still and panning, plus a still stretch
+with camera noise (flicker), per segmenter and mask setting. Nothing is written unless
+--pictures DIR is given (worst frames of stills and rooms: frame | truth | mask |
+errors; never of the DAVIS clips, which may not be published).
+
+Segmenters are named as for camfx (--segmenter), with a fit ("deeplab:tile") or
+combined by a rule of camfx.combine ("deeplab+selfie-landscape@mean").
 """
 
 from __future__ import annotations
@@ -20,6 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camfx import real_eval
+from camfx.combine import CombinedSegmenter
 from camfx.compositing import CleanPlate, composite, remove_person
 from camfx.evaluation import build_clips, evaluate, ghost_ratio
 from camfx.refine import RAW, MaskRefiner, MaskSettings
@@ -29,12 +44,12 @@ from camfx.style import create_stylizer, resolve_style
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
 DEFAULT = MaskSettings()
 SETTINGS = {
-    "raw (model only)": RAW,
+    "raw": RAW,  # the model only
     "default": DEFAULT,
-    "default, no smoothing": replace(DEFAULT, smoothing=0.0),
-    "default, no colour model": replace(DEFAULT, colour=False),
-    "default, no guided filter": replace(DEFAULT, guided=False),
-    "default, no blob removal": replace(DEFAULT, min_blob=0.0),
+    "no-smoothing": replace(DEFAULT, smoothing=0.0),
+    "no-colour": replace(DEFAULT, colour=False),
+    "no-guided": replace(DEFAULT, guided=False),
+    "no-blobs": replace(DEFAULT, min_blob=0.0),
 }
 
 
@@ -65,13 +80,134 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=3, help="use every n-th video frame")
     parser.add_argument("--segmenters", nargs="+", default=list(SEGMENTERS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parts", nargs="+", choices=("real", "painted"),
+                        default=["real", "painted"], help="which parts of the eval to run")
+    parser.add_argument("--sources", nargs="+", choices=("stills", "clips", "rooms"),
+                        default=["stills", "clips", "rooms"], help="real part: which sources")
+    parser.add_argument("--real-settings", nargs="+", default=["default"],
+                        choices=list(SETTINGS), metavar="SETTING",
+                        help="real part: mask settings to score for the first segmenter "
+                        f"({', '.join(SETTINGS)})")
+    parser.add_argument("--quick", action="store_true",
+                        help="a subset of the real footage, for iterating (not for the README)")
     parser.add_argument("--skip-fits", action="store_true", help="don't compare the fits")
+    parser.add_argument("--skip-settings", action="store_true",
+                        help="painted part: only the default mask settings")
+    parser.add_argument("--first-only", action="store_true",
+                        help="painted part: the settings' ablation for the first segmenter only")
     parser.add_argument("--pictures", type=Path, help="write comparison pictures to this folder")
     args = parser.parse_args()
+    if "real" in args.parts:
+        real_part(args)
+    if "painted" in args.parts:
+        painted_part(args)
 
+
+def real_part(args) -> None:
+    """Real people with human-drawn masks, and the keyed woman over empty rooms."""
+    root = args.shared / "eval" / "real"
+    sources = {
+        "stills": lambda: real_eval.stills(root, args.quick),
+        "clips": lambda: real_eval.clips(root, args.quick),
+        "rooms": lambda: real_eval.rooms(root, args.shared / "media" / "portrait_720.mp4",
+                                         args.quick),
+    }
+    print(f"## Real people{' (quick subset)' if args.quick else ''}\n")
+    print("| segmenter | source | items | frames | mean IoU | boundary F | worst item "
+          "| worst frame | halo | flicker | ms median |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.segmenters:
+        segmenter = named_segmenter(name, args.threads)
+        # Ablations of the mask settings for the first segmenter listed only.
+        for setting in args.real_settings if name == args.segmenters[0] else ["default"]:
+            label = name if setting == "default" else f"{name}, {setting}"
+            make = masker_factory(segmenter, SETTINGS[setting])
+            for source, items in sources.items():
+                if source not in args.sources:
+                    continue
+                results = []
+                for seq in items():
+                    result = real_eval.run_sequence(seq, make())
+                    results.append(result)
+                    if args.pictures and seq.source != "clips":  # never DAVIS-derived
+                        save_worst(args.pictures, label.replace(", ", "_"), seq, result)
+                print(real_row(label, source, results), flush=True)
+    print()
+    print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
+    print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")
+    frames = [f for seq in sources["rooms"]() for f in seq.frames][:: 4 if args.quick else 2]
+    times = interleaved_times(frames, args.segmenters, args.threads)
+    base = times[args.segmenters[0]][0]
+    print(f"| segmenter | median ms | p90 ms | x {args.segmenters[0]} |\n|---|---|---|---|")
+    for name, (median, p90) in times.items():
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.2f} |")
+    print()
+
+
+def named_segmenter(name: str, threads: int):
+    """A segmenter by name, with an optional fit ('deeplab:tile'), or several combined
+    by a rule of camfx.combine ('deeplab+selfie-landscape@logit')."""
+    spec, _, rule = name.partition("@")
+    members = []
+    for part in spec.split("+"):
+        part, _, fit = part.partition(":")
+        members.append(create_segmenter(part, threads=threads, device="cpu", fit=fit or None))
+    if len(members) == 1:
+        return members[0]
+    return CombinedSegmenter(members, rule or "logit", name=name)
+
+
+def real_row(name: str, source: str, results) -> str:
+    frames = [f for r in results for f in r.frames]
+    # Stills: one scored frame an item; clips and rooms: every frame counts alike.
+    iou = np.mean([f.iou for f in frames])
+    bf = np.mean([f.boundary_f for f in frames])
+    worst_item = min(results, key=lambda r: r.iou)
+    worst_frame_of = min(results, key=lambda r: r.worst.iou)
+    worst = worst_frame_of.worst
+    ms = np.median([m for r in results for m in r.ms])
+    return (
+        f"| {name} | {source} | {len(results)} | {len(frames)} | {iou:.3f} | {bf:.3f} "
+        f"| {worst_item.name} {worst_item.iou:.3f} "
+        f"| {worst_frame_of.name}#{worst.index} {worst.iou:.3f} "
+        f"| {np.mean([f.halo for f in frames]):.3f} "
+        f"| {np.mean([r.flicker for r in results]):.5f} | {ms:.1f} |"
+    )
+
+
+def save_worst(folder: Path, name: str, seq, result) -> None:
+    """frame | truth | prediction | error map of the item's worst frame."""
+    worst = result.worst
+    t = seq.scored.index(worst.index)
+    picture = real_eval.error_picture(
+        seq.frames[worst.index], seq.truths[t], result.worst_mask, seq.ignores[t],
+        f"{name} {seq.name}#{worst.index} IoU {worst.iou:.3f}")
+    folder.mkdir(parents=True, exist_ok=True)
+    scale = 0.5 if picture.shape[1] > 2400 else 1.0
+    picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(folder / f"{seq.source}_{seq.name}_{name}.png"), picture)
+
+
+def interleaved_times(frames, names: list[str], threads: int) -> dict[str, tuple[float, float]]:
+    """Median and 90th percentile ms of each segmenter's masker, taking turns per frame."""
+    running = {}
+    for name in names:
+        running[name] = masker_factory(named_segmenter(name, threads), DEFAULT)()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for frame in frames:
+        for name, masker in running.items():
+            started = time.perf_counter()
+            masker(frame)
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: (float(np.median(t)), float(np.percentile(t, 90))) for name, t in times.items()}
+
+
+def painted_part(args) -> None:
+    """The keyed woman over paintings: still, panning, and a still stretch with noise."""
     pictures = {n: cv2.imread(str(args.shared / "styles" / f)) for n, f in BACKGROUNDS.items()}
     clips = build_clips(args.shared / "media" / "portrait_720.mp4", pictures, every=args.every)
     frames = sum(len(c.frames) for c in clips)
+    print("## Painted backgrounds\n")
     print(f"{len(clips)} clips, {frames} frames at 1280x720: {', '.join(c.name for c in clips)}\n")
     header = (
         "| segmenter / setting | IoU | boundary F (3 px) | halo | IoU moving bg "
@@ -93,8 +229,9 @@ def main() -> None:
     print("Mask settings (each segmenter's default fit):\n")
     print(header)
     for name in args.segmenters:
-        segmenter = create_segmenter(name, threads=args.threads, device="cpu")
-        for label, settings in SETTINGS.items():
+        segmenter = named_segmenter(name, args.threads)
+        ablate = not args.skip_settings and (name == args.segmenters[0] or not args.first_only)
+        for label, settings in (SETTINGS if ablate else {"default": DEFAULT}).items():
             scores = evaluate(clips, masker_factory(segmenter, settings))
             print(row(f"{name}, {label}", scores), flush=True)
 
@@ -122,7 +259,7 @@ def frame_times(clips, names: list[str], threads: int) -> dict[str, tuple[float,
     """Median and 90th percentile ms of each segmenter's masker over every clip's frames."""
     maskers = {}
     for name in names:
-        segmenter = create_segmenter(name, threads=threads, device="cpu")
+        segmenter = named_segmenter(name, threads)
         maskers[name] = masker_factory(segmenter, DEFAULT)
     times: dict[str, list[float]] = {name: [] for name in names}
     for clip in clips:

@@ -211,6 +211,8 @@ def test_a_wrong_model_in_the_models_folder_is_named_with_its_fix(tmp_path):
         "--input",
         str(MEDIA / "yoga.jpg"),
         "--no-window",
+        "--segmenter",
+        "deeplab",
         env={"CAMFX_MODELS": str(mirror)},
         timeout=60,
     )
@@ -304,7 +306,8 @@ def test_a_preset_sets_defaults_that_explicit_options_override():
     mine = run_options(parse_run_args(["--preset", "pi", "--segmenter", "deeplab"]))
     assert mine.segmenter == "deeplab" and mine.style_size == 256
     laptop = run_options(parse_run_args([]))
-    assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == ("deeplab", "fp16", None)
+    assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == (
+        "selfie-pair", "fp16", None)
 
 
 def test_mask_refinement_steps_can_be_turned_off():

@@ -194,7 +194,7 @@ def test_the_whole_person_is_what_joins_a_sure_core_above_one_half():
 
 
 def test_unknown_segmenter_is_a_user_error():
-    with pytest.raises(CamfxError, match="choose one of: deeplab"):
+    with pytest.raises(CamfxError, match=r"choose one of: .*deeplab"):
         create_segmenter("rembg")
 
 
@@ -238,3 +238,22 @@ def test_reset_forgets_where_the_people_were(painted_clip):
     assert segmenter._tracker.window_for(1280, 720) is not None
     segmenter.reset()
     assert segmenter._tracker.window_for(1280, 720) is None  # the next frame is tiled
+
+
+REAL = SHARED / "eval" / "real"
+
+
+def test_track_keeps_the_legs_of_someone_standing_in_a_portrait_frame():
+    """A phone held upright (550x830): the track window was a square as wide as the
+    frame, placed on the part the model was sure of, and everything below it (the legs,
+    from row ~580) came out background. Measured on this photo: 0 % of the legs found
+    before, two thirds after; the whole person IoU 0.70 -> 0.96."""
+    image = cv2.imread(str(REAL / "images" / "ccp_0631.jpg"))
+    truth = cv2.imread(str(REAL / "masks" / "ccp_0631.png"), cv2.IMREAD_GRAYSCALE) >= 128
+    assert image.shape[0] > image.shape[1]
+    segmenter = create_segmenter("deeplab", device="cpu", fit="track")
+    for _ in range(3):  # a still camera: the window has settled by the third frame
+        mask = segmenter.segment(image) > 0.5
+    legs = truth[600:]
+    assert mask[600:][legs].mean() > 0.5
+    assert iou(mask, truth) > 0.85
