@@ -29,6 +29,7 @@ from camfx.errors import CamfxError
 from camfx.imaging import shrink
 from camfx.refine import MaskRefiner, MaskSettings
 from camfx.segmentation import Segmenter
+from camfx.steady import SteadyBackground
 from camfx.style import StylePredictor, Stylizer, read_image
 
 EFFECTS = ("style", "blur", "image", "video", "color", "none")
@@ -134,6 +135,7 @@ class Effect:
         settings: EffectSettings | None = None,
         backdrop: Backdrop | None = None,
         predictor: StylePredictor | None = None,
+        steady: bool = True,
     ) -> None:
         self.segmenter = segmenter
         self.stylizer = stylizer
@@ -142,6 +144,11 @@ class Effect:
         self.predictor = predictor  # for strength < 1: the frame's own bottleneck
         self.refiner = MaskRefiner(mask_settings)
         self.plate = CleanPlate()
+        # The painted background: repainted only where the room changed (camfx.steady).
+        # steady=False paints every frame afresh, as camfx did before (for comparisons).
+        self.steady = steady
+        self.painting = SteadyBackground()
+        self._full: tuple[np.ndarray, np.ndarray] | None = None  # (small painting, full size)
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
         self._solid: np.ndarray | None = None  # the color effect's picture
 
@@ -198,13 +205,25 @@ class Effect:
     def _painted(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
         size = (self.stylizer.width, self.stylizer.height)
         small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
-        source = self._source(small, small_mask, s.target)
-        bottleneck = None
-        if s.strength < 1.0 and self.predictor is not None:
-            content = self.predictor.bottleneck(small)
-            bottleneck = s.strength * self.stylizer.style.bottleneck + (1 - s.strength) * content
-        painted = self.stylizer.stylize(source, bottleneck)
-        return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
+        full = (image.shape[1], image.shape[0])
+
+        def paint(source: np.ndarray) -> np.ndarray:
+            bottleneck = None
+            if s.strength < 1.0 and self.predictor is not None:
+                content = self.predictor.bottleneck(small)
+                style = self.stylizer.style.bottleneck
+                bottleneck = s.strength * style + (1 - s.strength) * content
+            return self.stylizer.stylize(source, bottleneck)
+
+        if not (self.steady and s.target == "background"):
+            painted = paint(self._source(small, small_mask, s.target))
+            return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
+        key = (id(self.stylizer), self.stylizer.style.name, s.strength)
+        painted, _ = self.painting.update(small, small_mask, paint, key)
+        # Unchanged painting: the same full-size picture, scaled once.
+        if self._full is None or self._full[0] is not painted or self._full[1].shape[1::-1] != full:
+            self._full = (painted, cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC))
+        return self._full[1]
 
     def _blurred(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
         # Blur at a quarter of the size: the same look for a fraction of the cost.
