@@ -73,8 +73,9 @@ def run_clip(clip, segmenter, stylizer, steady: bool):
 
 def pan_figures(clip, paintings, masks) -> tuple[float, float]:
     """(moved-with-the-camera change ratio, unmoved change ratio), painting over input."""
-    inputs = [cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-              for f in clip.frames]
+    inputs = [
+        cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for f in clip.frames
+    ]
     dx = clip.pan // 2  # at half size
     moved, still, moved_in, still_in = [], [], [], []
     for t in range(1, len(paintings)):
@@ -94,10 +95,15 @@ def delay(clip, paintings, masks) -> int | None:
 
 def ghost(shared: Path, segmenter, stylizer) -> dict[str, float]:
     """The ghost ratio of scripts/eval_segmentation.py: per-frame clean plate vs steady."""
-    pictures = {n: cv2.imread(str(shared / "styles" / f)) for n, f in
-                {"starry": "style19.jpg", "wave": "style24.jpg"}.items()}
-    clips = [c for c in build_clips(shared / "media" / "portrait_720.mp4", pictures)
-             if c.background is not None]
+    pictures = {
+        n: cv2.imread(str(shared / "styles" / f))
+        for n, f in {"starry": "style19.jpg", "wave": "style24.jpg"}.items()
+    }
+    clips = [
+        c
+        for c in build_clips(shared / "media" / "portrait_720.mp4", pictures)
+        if c.background is not None
+    ]
     size = (stylizer.width, stylizer.height)
     ratios: dict[str, list[float]] = {"the clean plate (before)": [], "steady painting": []}
     for clip in clips:
@@ -123,8 +129,11 @@ def strip(paintings: list[np.ndarray], start: int, count: int = 4, gain: float =
     top = [paintings[start + i] for i in range(count)]
     diffs = [
         cv2.applyColorMap(
-            cv2.convertScaleAbs(cv2.absdiff(paintings[start + i - 1], paintings[start + i])
-                                .max(axis=-1), alpha=gain), cv2.COLORMAP_INFERNO)
+            cv2.convertScaleAbs(
+                cv2.absdiff(paintings[start + i - 1], paintings[start + i]).max(axis=-1), alpha=gain
+            ),
+            cv2.COLORMAP_INFERNO,
+        )
         for i in range(count)
     ]
     return np.vstack([np.hstack(top), np.hstack(diffs)])
@@ -151,11 +160,15 @@ def main() -> None:
     stylizer = create_stylizer(
         resolve_style("starry"), threads=args.threads, device="cpu", size=style_size(1280, 720)
     )
-    print(f"room {args.room}, {len(people)} frames a clip at 1280x720, segmenter "
-          f"{args.segmenter}, style starry {stylizer.height}x{stylizer.width}, "
-          f"{args.threads} threads\n")
-    print("| clip | painting | frame-to-frame (x input) | 30 apart (x input) | "
-          "follows in (frames) | network runs/frame | ms/frame |\n|---|---|---|---|---|---|---|")
+    print(
+        f"room {args.room}, {len(people)} frames a clip at 1280x720, segmenter "
+        f"{args.segmenter}, style starry {stylizer.height}x{stylizer.width}, "
+        f"{args.threads} threads\n"
+    )
+    print(
+        "| clip | painting | frame-to-frame (x input) | 30 apart (x input) | "
+        "follows in (frames) | network runs/frame | ms/frame |\n|---|---|---|---|---|---|---|"
+    )
     for kind in args.kinds:
         clip = build_clip(kind, people, room, thing=thing)
         for label, steady in VARIANTS.items():
@@ -163,10 +176,13 @@ def main() -> None:
                 continue
             paintings, masks, meter, runs, ms = run_clip(clip, segmenter, stylizer, steady)
             levels = meter.levels()
-            step = f"{meter.step_ratio:.2f} ({levels['painting step']:.2f} / " \
-                   f"{levels['input step']:.2f})"
-            far = f"{meter.far_ratio:.2f} ({levels['painting far']:.2f} / " \
-                  f"{levels['input far']:.2f})"
+            step = (
+                f"{meter.step_ratio:.2f} ({levels['painting step']:.2f} / "
+                f"{levels['input step']:.2f})"
+            )
+            far = (
+                f"{meter.far_ratio:.2f} ({levels['painting far']:.2f} / {levels['input far']:.2f})"
+            )
             follows = "-"
             if clip.change is not None:
                 frames = delay(clip, paintings, masks)
@@ -174,16 +190,20 @@ def main() -> None:
             if clip.pan:
                 moved, unmoved = pan_figures(clip, paintings, masks)
                 step = f"{moved:.2f} moved with the camera, {unmoved:.2f} unmoved"
-            print(f"| {kind} | {label} | {step} | {far} | {follows} | {runs:.2f} | {ms:.0f} |",
-                  flush=True)
+            print(
+                f"| {kind} | {label} | {step} | {far} | {follows} | {runs:.2f} | {ms:.0f} |",
+                flush=True,
+            )
             if args.pictures:
                 args.pictures.mkdir(parents=True, exist_ok=True)
                 name = f"{kind}-{'steady' if steady else 'before'}"
                 start = clip.change or 40
                 cv2.imwrite(str(args.pictures / f"{name}.png"), strip(paintings, start))
     if not args.no_ghost:
-        print("\nGhost ratio (as scripts/eval_segmentation.py: the starry and wave clips, "
-              "384-wide painting, 1.0 = no trace):\n")
+        print(
+            "\nGhost ratio (as scripts/eval_segmentation.py: the starry and wave clips, "
+            "384-wide painting, 1.0 = no trace):\n"
+        )
         print("| background painted from | ghost ratio |\n|---|---|")
         selfie = create_segmenter("selfie", threads=args.threads, device="cpu")
         for label, ratio in ghost(args.shared, selfie, stylizer).items():
