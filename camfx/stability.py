@@ -108,7 +108,10 @@ def follow_delay(
     paintings: list[np.ndarray], region: np.ndarray, change: int, share: float = 0.8
 ) -> int | None:
     """Frames from `change` until the painting over `region` has made `share` of the move
-    it makes by the end of the clip (the last painting: the room after the change).
+    it makes by the end of the clip (the last painting: the room after the change),
+    and is nearer the end than half that move (a painting that moved elsewhere has not
+    followed). The camera's own picture settles over a few frames after a big change
+    (the encoder refines it), so the painting may too.
 
     None when it never gets there (or nothing changed).
     """
@@ -119,7 +122,7 @@ def follow_delay(
     for t in range(change, len(paintings)):
         gone = mean_change(before, paintings[t], region)
         left = mean_change(paintings[t], after, region)
-        if gone >= share * total and left <= (1 - share) * total + 1.0:
+        if gone >= share * total and left <= total / 2:
             return t - change
     return None
 

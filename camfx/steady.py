@@ -120,6 +120,10 @@ class SteadyPlate:
         ).astype(np.uint8)
         take = self._count >= np.where(near, self.persist_near, self.persist).astype(np.uint8)
         self._count[take] = 0
+        # Where nothing is being counted the candidate follows the frame, so that the
+        # blurred drift test at a counted pixel compares like with like around it.
+        idle = self._count == 0
+        self._candidate[idle] = image[idle]
         return take
 
     @staticmethod
