@@ -148,7 +148,7 @@ class Effect:
         # steady=False paints every frame afresh, as camfx did before (for comparisons).
         self.steady = steady
         self.painting = SteadyBackground()
-        self._full: tuple[np.ndarray, np.ndarray] | None = None  # (small painting, full size)
+        self._full: tuple | None = None  # (small painting, offset, at full size)
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
         self._solid: np.ndarray | None = None  # the color effect's picture
 
@@ -220,10 +220,17 @@ class Effect:
             return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
         key = (id(self.stylizer), self.stylizer.style.name, s.strength)
         painted, _ = self.painting.update(small, small_mask, paint, key)
+        offset = self.painting.offset
         # Unchanged painting: the same full-size picture, scaled once.
-        if self._full is None or self._full[0] is not painted or self._full[1].shape[1::-1] != full:
-            self._full = (painted, cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC))
-        return self._full[1]
+        cached = self._full
+        if (
+            cached is None
+            or cached[0] is not painted
+            or cached[1] != offset
+            or cached[2].shape[1::-1] != full
+        ):
+            self._full = (painted, offset, _scaled(painted, full, offset))
+        return self._full[2]
 
     def _blurred(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
         # Blur at a quarter of the size: the same look for a fraction of the cost.
@@ -234,3 +241,18 @@ class Effect:
         sigma = max(0.1, s.blur * image.shape[0] / 720 / 4)
         blurred = cv2.GaussianBlur(source, (0, 0), sigma)
         return cv2.resize(blurred, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _scaled(painting: np.ndarray, size: tuple[int, int], offset: tuple[float, float]) -> np.ndarray:
+    """The painting scaled to `size` (bicubic), moved by `offset` px of its own size: the
+    part of a pixel the camera moved that the painting has not (camfx.steady)."""
+    if offset == (0.0, 0.0):
+        return cv2.resize(painting, size, interpolation=cv2.INTER_CUBIC)
+    sx, sy = size[0] / painting.shape[1], size[1] / painting.shape[0]
+    # cv2.resize's pixel centres, shifted: x_out = sx * (x_in + dx) + (sx - 1) / 2
+    matrix = np.float32(
+        [[sx, 0, sx * offset[0] + (sx - 1) / 2], [0, sy, sy * offset[1] + (sy - 1) / 2]]
+    )
+    return cv2.warpAffine(
+        painting, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )

@@ -46,6 +46,7 @@ class SteadyPlate:
         persist: int = 2,
         near: int = 12,
         persist_near: int = 6,
+        persist_new: int = 1,
     ) -> None:
         self.grow = grow
         self.floor = floor
@@ -55,7 +56,11 @@ class SteadyPlate:
         # soft edge, hair and motion blur pass by, a real change stays.
         self.near = near
         self.persist_near = persist_near
+        # Background never seen before is taken at once: what is painted there until
+        # then is the fill, a smooth trace of the person (the ghost).
+        self.persist_new = persist_new
         self.person: np.ndarray | None = None  # bool: the (grown) person of the last update
+        self._near: np.ndarray | None = None  # bool: the person and the band around them
         self.noise = 0.0  # typical frame-to-plate difference where nothing changed, levels
         self._plate: np.ndarray | None = None  # what was last taken, person area unfilled
         self._seen: np.ndarray | None = None  # bool: background seen here at least once
@@ -65,6 +70,7 @@ class SteadyPlate:
 
     def reset(self) -> None:
         self._plate = self._seen = self._count = self._out = self._candidate = None
+        self.person = self._near = None
         self.noise = 0.0
 
     def update(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +83,8 @@ class SteadyPlate:
             self._candidate = image.copy()
             self._out = self._filled()
             return self._out, np.ones(visible.shape, bool)
-        take = self._changes(image, visible, self._grown_person(mask, self.grow + self.near))
+        self._near = self._grown_person(mask, self.grow + self.near)
+        take = self._changes(image, visible, self._near)
         if not take.any():
             return self._out, np.zeros(visible.shape, bool)
         self._plate[take] = image[take]
@@ -86,6 +93,22 @@ class SteadyPlate:
         changed = cv2.absdiff(out, self._out).max(axis=-1) > 0
         self._out = out
         return out, changed
+
+    def shift(self, dx: int, dy: int) -> None:
+        """Move what the plate holds by whole pixels, as the camera moved the room; what
+        comes into view at the border has not been seen."""
+        if self._plate is None:
+            return
+        self._plate, self._out, self._candidate = (
+            _moved(a, dx, dy) for a in (self._plate, self._out, self._candidate)
+        )
+        self._seen = _moved(self._seen.astype(np.uint8), dx, dy, fill=0).astype(bool)
+        self._count[:] = 0
+
+    @property
+    def edge(self) -> np.ndarray | None:
+        """The band `near` px around the person (and the person), as of the last update."""
+        return self._near
 
     @property
     def hidden(self) -> np.ndarray | None:
@@ -118,7 +141,9 @@ class SteadyPlate:
         self._count = np.where(
             differs, np.where(restart, 1, np.minimum(self._count + 1, 255)), 0
         ).astype(np.uint8)
-        take = self._count >= np.where(near, self.persist_near, self.persist).astype(np.uint8)
+        needed = np.where(near, self.persist_near, self.persist)
+        needed[~self._seen] = self.persist_new
+        take = self._count >= needed.astype(np.uint8)
         self._count[take] = 0
         # Where nothing is being counted the candidate follows the frame, so that the
         # blurred drift test at a counted pixel compares like with like around it.
@@ -182,9 +207,14 @@ class SteadyPainting:
     apart, instead of 1.8x (scripts/eval_stability.py).
     """
 
-    def __init__(self, reach: int = 20, whole: float = 0.5) -> None:
+    def __init__(self, reach: int = 20, whole: float = 0.5, patience: int = 3) -> None:
         self.reach = reach
         self.whole = whole
+        # Changes only along the person's edge (background they just uncovered) wait
+        # up to `patience` frames to be painted together: a person who keeps moving
+        # would otherwise have the network run for every frame.
+        self.patience = patience
+        self._waited = 0
         self.repaints = 0
         self._painting: np.ndarray | None = None  # float32, painting size
         self._shown: np.ndarray | None = None  # uint8 of the above
@@ -202,6 +232,7 @@ class SteadyPainting:
         stylize: Callable[[np.ndarray], np.ndarray],
         key: Hashable = None,
         hidden: np.ndarray | None = None,
+        edge: np.ndarray | None = None,
     ) -> tuple[np.ndarray, bool]:
         """(the painting, whether it is new). `key` names the style: a new one repaints all.
 
@@ -219,10 +250,16 @@ class SteadyPainting:
             hidden = np.zeros(changed.shape, bool)
         if not fresh:
             self._stale = changed if self._stale is None else self._stale | changed
-            if not (self._stale & ~hidden).any():
+            visible = self._stale & ~hidden
+            if not visible.any():
                 return self._shown, False
+            if edge is not None and not (visible & ~edge).any():
+                self._waited += 1
+                if self._waited < self.patience:
+                    return self._shown, False
             changed = self._stale
         new = stylize(plate).astype(np.float32)
+        self._waited = 0
         self.repaints += 1
         self._key = key
         self._stale = np.zeros(changed.shape, bool)
@@ -238,6 +275,15 @@ class SteadyPainting:
         self._shown = cv2.convertScaleAbs(self._painting)
         return self._shown, True
 
+    def shift(self, dx: int, dy: int) -> None:
+        """Move the painting by whole pixels with the room (no resampling, no blur)."""
+        if self._painting is None:
+            return
+        self._painting = _moved(self._painting, dx, dy)
+        self._shown = cv2.convertScaleAbs(self._painting)
+        if self._stale is not None:
+            self._stale = _moved(self._stale.astype(np.uint8), dx, dy, fill=1).astype(bool)
+
     @staticmethod
     def _spread(changed: np.ndarray, reach: int) -> np.ndarray:
         """1 within `reach` px of a change, falling off smoothly over the next reach/2."""
@@ -249,12 +295,73 @@ class SteadyPainting:
         return np.minimum(cv2.GaussianBlur(near, (0, 0), max(1.0, reach / 4)) * 2.0, 1.0)
 
 
-class SteadyBackground:
-    """A steady plate and its steady painting: frame and mask in, the painting out."""
+def _moved(image: np.ndarray, dx: int, dy: int, fill: int | None = None) -> np.ndarray:
+    """`image` moved by whole pixels; the border that comes in repeats the edge, or is `fill`."""
+    h, w = image.shape[:2]
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    if fill is None:
+        return cv2.warpAffine(
+            image, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE
+        )
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
 
-    def __init__(self, plate: SteadyPlate | None = None, painting: SteadyPainting | None = None):
+
+class CameraMotion:
+    """How far the room moved between two frames, where the camera pans or tilts.
+
+    Dense optical flow (OpenCV's DIS, its fastest preset: ~1 ms at 216x384) over the
+    background; the camera moved when most of it agrees on one shift. The person and
+    anything else moving on its own disagree and are outvoted.
+    """
+
+    def __init__(self, least: float = 0.2, agree: float = 0.6) -> None:
+        self.least = least  # px: less is noise
+        self.agree = agree  # share of the background that must move together
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._last: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._last = None
+
+    def between(self, image: np.ndarray, background: np.ndarray) -> tuple[float, float]:
+        """(dx, dy) the room moved from the last frame given to `image` (0, 0 if it did not)."""
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        last, self._last = self._last, grey
+        if last is None or last.shape != grey.shape or background.mean() < 0.2:
+            return 0.0, 0.0
+        flow = self._flow.calc(last, grey, None)[background]
+        shift = np.median(flow, axis=0)
+        together = (np.abs(flow - shift).max(axis=1) < 0.5).mean()
+        if together < self.agree or np.hypot(*shift) < self.least:
+            return 0.0, 0.0
+        return float(shift[0]), float(shift[1])
+
+
+class SteadyBackground:
+    """A steady plate and its steady painting: frame and mask in, the painting out.
+
+    When the camera moves, plate and painting move with the room by whole pixels, so
+    the strokes stay on what they paint instead of being painted anew each frame; the
+    part of a pixel left over is in `offset`, for the scaling to the frame's size.
+    """
+
+    def __init__(
+        self,
+        plate: SteadyPlate | None = None,
+        painting: SteadyPainting | None = None,
+        motion: CameraMotion | None = None,
+    ):
         self.plate = plate or SteadyPlate()
         self.painting = painting or SteadyPainting()
+        self.motion = motion or CameraMotion()
+        self.offset = (0.0, 0.0)  # px (at the painting's size) the room moved beyond it
 
     @property
     def repaints(self) -> int:
@@ -264,6 +371,8 @@ class SteadyBackground:
     def reset(self) -> None:
         self.plate.reset()
         self.painting.reset()
+        self.motion.reset()
+        self.offset = (0.0, 0.0)
 
     def update(
         self,
@@ -273,5 +382,17 @@ class SteadyBackground:
         key: Hashable = None,
     ) -> tuple[np.ndarray, bool]:
         """(the painting of `image`'s background, whether the network ran for it)."""
+        hidden = self.plate.hidden
+        background = ~hidden if hidden is not None and hidden.shape == mask.shape else None
+        if background is not None:
+            dx, dy = self.motion.between(image, background & (mask < 0.5))
+            x, y = self.offset[0] + dx, self.offset[1] + dy
+            whole_x, whole_y = round(x), round(y)
+            if whole_x or whole_y:
+                self.plate.shift(whole_x, whole_y)
+                self.painting.shift(whole_x, whole_y)
+            self.offset = (x - whole_x, y - whole_y)
+        else:
+            self.motion.between(image, np.zeros(mask.shape, bool))  # remember the frame
         plate, changed = self.plate.update(image, mask)
-        return self.painting.paint(plate, changed, stylize, key, self.plate.hidden)
+        return self.painting.paint(plate, changed, stylize, key, self.plate.hidden, self.plate.edge)
