@@ -137,6 +137,26 @@ def shift_change(a: np.ndarray, b: np.ndarray, dx: int, where: np.ndarray) -> fl
     return mean_change(moved, kept, inside)
 
 
+def pan_ratios(
+    inputs: list[np.ndarray], paintings: list[np.ndarray], masks: list[np.ndarray], dx: int
+) -> tuple[float, float]:
+    """On a clip whose camera pans `dx` px a frame: the painting's frame-to-frame change
+    over the input's, (once the last frame is moved with the camera, as it is).
+
+    A painting attached to the room has a small first figure (its strokes move with
+    the room) and a second near the input's; painting afresh each frame boils (large
+    first figure); a frozen painting has a second figure near 0.
+    """
+    moved, still, moved_in, still_in = [], [], [], []
+    for t in range(1, len(paintings)):
+        where = background_pixels(masks[t - 1]) & background_pixels(masks[t])
+        moved.append(shift_change(paintings[t - 1], paintings[t], dx, where))
+        still.append(mean_change(paintings[t - 1], paintings[t], where))
+        moved_in.append(shift_change(inputs[t - 1], inputs[t], dx, where))
+        still_in.append(mean_change(inputs[t - 1], inputs[t], where))
+    return float(np.mean(moved) / np.mean(moved_in)), float(np.mean(still) / np.mean(still_in))
+
+
 # -- clips -----------------------------------------------------------------------------------
 
 

@@ -42,8 +42,7 @@ from camfx.stability import (
     background_pixels,
     build_clip,
     follow_delay,
-    mean_change,
-    shift_change,
+    pan_ratios,
 )
 from camfx.steady import SteadyBackground
 from camfx.style import create_stylizer, resolve_style, style_size
@@ -69,22 +68,6 @@ def run_clip(clip, segmenter, stylizer, steady: bool):
         masks.append(cv2.resize(mask, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
     ms = (time.perf_counter() - started) * 1000 / len(clip.frames)
     return paintings, masks, meter, runs / len(clip.frames), ms
-
-
-def pan_figures(clip, paintings, masks) -> tuple[float, float]:
-    """(moved-with-the-camera change ratio, unmoved change ratio), painting over input."""
-    inputs = [
-        cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for f in clip.frames
-    ]
-    dx = clip.pan // 2  # at half size
-    moved, still, moved_in, still_in = [], [], [], []
-    for t in range(1, len(paintings)):
-        where = background_pixels(masks[t - 1]) & background_pixels(masks[t])
-        moved.append(shift_change(paintings[t - 1], paintings[t], dx, where))
-        still.append(mean_change(paintings[t - 1], paintings[t], where))
-        moved_in.append(shift_change(inputs[t - 1], inputs[t], dx, where))
-        still_in.append(mean_change(inputs[t - 1], inputs[t], where))
-    return float(np.mean(moved) / np.mean(moved_in)), float(np.mean(still) / np.mean(still_in))
 
 
 def delay(clip, paintings, masks) -> int | None:
@@ -188,7 +171,9 @@ def main() -> None:
                 frames = delay(clip, paintings, masks)
                 follows = "never" if frames is None else f"{frames} ({frames / clip.fps:.2f} s)"
             if clip.pan:
-                moved, unmoved = pan_figures(clip, paintings, masks)
+                halves = [cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+                          for f in clip.frames]
+                moved, unmoved = pan_ratios(halves, paintings, masks, clip.pan // 2)
                 step = f"{moved:.2f} moved with the camera, {unmoved:.2f} unmoved"
             print(
                 f"| {kind} | {label} | {step} | {far} | {follows} | {runs:.2f} | {ms:.0f} |",

@@ -14,7 +14,13 @@ import pytest
 from camfx.effects import Effect, EffectSettings
 from camfx.evaluation import read_frames
 from camfx.segmentation import create_segmenter
-from camfx.stability import StabilityMeter, background_pixels, build_clip, follow_delay
+from camfx.stability import (
+    StabilityMeter,
+    background_pixels,
+    build_clip,
+    follow_delay,
+    pan_ratios,
+)
 from camfx.steady import SteadyPlate
 from camfx.style import create_stylizer, resolve_style, style_size
 from tests.conftest import MEDIA, SHARED
@@ -71,6 +77,18 @@ def test_a_still_room_stays_a_still_painting_where_painting_every_frame_boils(
     assert runs < 0.4 * len(clip.frames)
 
 
+def test_a_panning_camera_carries_the_painting_with_the_room(models, people, room):
+    clip = build_clip("pan", people, room)
+    steady, masks, _, _ = run(clip, models, steady=True)
+    every, every_masks, _, _ = run(clip, models, steady=False)
+    attached, moving = pan_ratios(clip.frames, steady, masks, clip.pan)
+    boiling, _ = pan_ratios(clip.frames, every, every_masks, clip.pan)
+    # Moved with the camera, the steady painting changes far less than a fresh one...
+    assert attached < boiling / 3
+    # ...and it does move: a frozen painting would not change at all.
+    assert moving > 0.5
+
+
 @pytest.mark.parametrize("kind", ["object", "light"])
 def test_a_real_change_of_the_room_is_painted_within_a_few_frames(models, people, room, kind):
     thing = cv2.imread(str(ROOMS / "bookshelf.jpg"))
@@ -112,7 +130,7 @@ def test_other_targets_and_effects_paint_as_before(models, people, room):
 
 
 def test_a_new_style_repaints_the_whole_background(models, people, room):
-    segmenter, stylizer = models
+    segmenter, _ = models
     clip = build_clip("still", people[:6], room)
     effect = Effect(segmenter, create_stylizer(resolve_style("starry"), device="cpu"))
     for frame in clip.frames[:5]:
