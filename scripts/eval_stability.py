@@ -20,7 +20,9 @@ painting (camfx now), and prints:
   does; a frozen one as much as the room's texture moving under it);
 * network runs per frame, and the ghost ratio of scripts/eval_segmentation.py.
 
---pictures DIR writes strips of consecutive painted frames and their difference maps.
+--pictures DIR writes strips of consecutive painted frames and their difference maps;
+--docs-strip FILE writes the README's picture: camfx's output on portrait_720.mp4 itself
+(a real fixed camera), four consecutive frames before and after, with difference maps.
 """
 
 from __future__ import annotations
@@ -122,6 +124,29 @@ def strip(paintings: list[np.ndarray], start: int, count: int = 4, gain: float =
     return np.vstack([np.hstack(top), np.hstack(diffs)])
 
 
+def docs_strip(shared: Path, segmenter, path: Path, start: int = 100) -> None:
+    """Four consecutive output frames of portrait_720.mp4, painted every frame (top) and
+    steady (bottom), each with its difference from the frame before (x4) beneath it."""
+    frames = read_frames(shared / "media" / "portrait_720.mp4", limit=start + 4)
+    stylizer = create_stylizer(resolve_style("starry"), device="cpu", size=style_size(720, 720))
+    rows = []
+    for steady in (False, True):
+        segmenter.reset()
+        effect = Effect(segmenter, stylizer, segmenter.tuned(MaskSettings()), steady=steady)
+        shown = []
+        for frame in frames:
+            mask = effect.segment(frame)
+            shown.append(effect.composite(frame, mask, effect.background(frame, mask)))
+        small = [cv2.resize(f, (270, 270), interpolation=cv2.INTER_AREA) for f in shown]
+        block = strip(small, start)
+        label = "steady painting (camfx)" if steady else "painted every frame (before)"
+        cv2.putText(block, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        rows.append(block)
+    picture = np.vstack(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), picture, [cv2.IMWRITE_JPEG_QUALITY, 80])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
@@ -133,6 +158,7 @@ def main() -> None:
     parser.add_argument("--no-ghost", action="store_true", help="skip the ghost ratio")
     parser.add_argument("--steady-only", action="store_true", help="skip painting every frame")
     parser.add_argument("--pictures", type=Path, help="write painted strips to this folder")
+    parser.add_argument("--docs-strip", type=Path, help="write the README's picture (JPEG)")
     args = parser.parse_args()
 
     people = read_frames(args.shared / "media" / "portrait_720.mp4", limit=args.frames)
@@ -171,8 +197,10 @@ def main() -> None:
                 frames = delay(clip, paintings, masks)
                 follows = "never" if frames is None else f"{frames} ({frames / clip.fps:.2f} s)"
             if clip.pan:
-                halves = [cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-                          for f in clip.frames]
+                halves = [
+                    cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+                    for f in clip.frames
+                ]
                 moved, unmoved = pan_ratios(halves, paintings, masks, clip.pan // 2)
                 step = f"{moved:.2f} moved with the camera, {unmoved:.2f} unmoved"
             print(
