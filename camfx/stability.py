@@ -49,7 +49,8 @@ class StabilityMeter:
     """Fed frame after frame: the input, its painted background and its person mask.
 
     Keeps the last `lag` frames to compare the painting (and the input) one frame
-    and `lag` frames apart over the pixels that are background in both.
+    and `lag` frames apart over the pixels that are background in both. The frames
+    compared as consecutive are the ones given in a row (a live run drops some).
     """
 
     lag: int = LAG
@@ -64,11 +65,13 @@ class StabilityMeter:
         entry = (index, image, painted, where)
         if self._history:
             self._compare(self._history[-1], entry, self.step)
-        for old in self._history:
-            if index - old[0] == self.lag:
-                self._compare(old, entry, self.far)
+        # `lag` frames back, or the nearest frame before that when frames were dropped
+        # (live), up to half as far again.
+        older = [old for old in self._history if index - old[0] >= self.lag]
+        if older and index - older[-1][0] <= 1.5 * self.lag:
+            self._compare(older[-1], entry, self.far)
         self._history.append(entry)
-        while self._history and index - self._history[0][0] >= self.lag:
+        while len(self._history) > 1 and index - self._history[1][0] >= self.lag:
             self._history.popleft()
 
     @staticmethod

@@ -215,7 +215,7 @@ def main() -> None:
     if not args.no_ghost:
         print(
             "\nGhost ratio (as scripts/eval_segmentation.py: the starry and wave clips, "
-            "384-wide painting, 1.0 = no trace):\n"
+            "the 216x384 painting, 1.0 = no trace):\n"
         )
         print("| background painted from | ghost ratio |\n|---|---|")
         selfie = create_segmenter("selfie", threads=args.threads, device="cpu")

@@ -180,3 +180,19 @@ def test_the_plate_ignores_a_change_only_along_the_persons_edge(room):
     for _ in range(plate.persist_near):
         taken |= plate.update(door, person)
     assert taken[100:, 232].all() and taken[100:, 290].all()
+
+
+def test_the_meter_compares_the_painting_with_the_input_over_the_background():
+    rng = np.random.default_rng(0)
+    room = rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)
+    person = np.zeros((90, 160), np.float32)
+    person[30:, 60:100] = 1.0
+    copy, frozen = StabilityMeter(), StabilityMeter()
+    for index in range(0, 70, 2):  # every other frame, as a live run drops some
+        frame = cv2.add(room, rng.normal(0, 2, room.shape).round(), dtype=cv2.CV_8U)
+        frame[30:, 60:100] = rng.integers(0, 255, (60, 40, 3))  # the person moves a lot
+        copy.add(index, frame, frame, person)
+        frozen.add(index, frame, room, person)
+    assert copy.step_ratio == pytest.approx(1.0) and copy.far_ratio == pytest.approx(1.0)
+    assert frozen.step_ratio == 0.0 and frozen.far_ratio == 0.0
+    assert len(copy.far) > 10
