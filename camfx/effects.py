@@ -122,9 +122,11 @@ def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class Effect:
     """Segment, make the effect's picture, composite. No threads of its own.
 
-    It keeps per-stream state (the mask's temporal smoothing, the clean plate, a
-    compositing buffer): each of ``segment``, ``background`` and ``composite`` must
-    be called from one thread at a time, in frame order.
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate, the
+    steady painting, a compositing buffer): each of ``segment``, ``background`` and
+    ``composite`` must be called from one thread at a time, in frame order. The
+    painted background (style effect, background target) is steady: repainted only
+    where the room changed (:mod:`camfx.steady`); ``steady=False`` paints every frame.
     """
 
     def __init__(

@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 import cv2
 import numpy as np
 
-from camfx.compositing import _push_pull_fill
+from camfx.compositing import fill_unseen
 
 _MEAN_OF_CHANNELS = np.full((1, 3), 1 / 3, np.float32)
 
@@ -104,7 +104,7 @@ class SteadyPlate:
 
         Filled only when asked for (when the network is to paint it): ~10 ms."""
         if self._picture is None:
-            self._picture = self._filled()
+            self._picture = fill_unseen(self._plate, self._seen)
         return self._picture
 
     def shift(self, dx: int, dy: int) -> None:
@@ -186,17 +186,6 @@ class SteadyPlate:
     def _level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per-pixel difference in whole levels: the mean over channels, box-blurred 5x5."""
         return cv2.blur(cv2.transform(cv2.absdiff(a, b), _MEAN_OF_CHANNELS), (5, 5))
-
-    def _filled(self) -> np.ndarray:
-        if self._seen.all():
-            return self._plate.copy()
-        if not self._seen.any():
-            return self._plate.copy()
-        filled = _push_pull_fill(self._plate.astype(np.float32), self._seen.astype(np.float32))
-        out = self._plate.copy()
-        unseen = ~self._seen
-        out[unseen] = np.clip(filled[unseen], 0, 255).astype(np.uint8)
-        return out
 
 
 class SteadyPainting:
