@@ -67,15 +67,9 @@ class CleanPlate:
         else:
             self._plate[visible] = image[visible]
             self._seen |= visible
-        if self._seen.all():
-            return self._plate.copy()
         if not self._seen.any():
             return image.copy()  # nothing of the background seen yet: nothing to fill from
-        filled = _push_pull_fill(self._plate.astype(np.float32), self._seen.astype(np.float32))
-        out = self._plate.copy()
-        unseen = ~self._seen
-        out[unseen] = np.clip(filled[unseen], 0, 255).astype(np.uint8)
-        return out
+        return fill_unseen(self._plate, self._seen)
 
     def _grown_person(self, mask: np.ndarray) -> np.ndarray:
         person = (mask > 0.5).astype(np.uint8)
@@ -84,6 +78,17 @@ class CleanPlate:
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
             person = cv2.dilate(person, kernel)
         return person.astype(bool)
+
+
+def fill_unseen(plate: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """A copy of `plate` with what was never `seen` filled smoothly from what was."""
+    out = plate.copy()
+    if seen.all() or not seen.any():
+        return out
+    filled = _push_pull_fill(plate.astype(np.float32), seen.astype(np.float32))
+    unseen = ~seen
+    out[unseen] = np.clip(filled[unseen], 0, 255).astype(np.uint8)
+    return out
 
 
 def _push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:

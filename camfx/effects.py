@@ -29,6 +29,7 @@ from camfx.errors import CamfxError
 from camfx.imaging import shrink
 from camfx.refine import MaskRefiner, MaskSettings
 from camfx.segmentation import Segmenter
+from camfx.steady import SteadyBackground
 from camfx.style import StylePredictor, Stylizer, read_image
 
 EFFECTS = ("style", "blur", "image", "video", "color", "none")
@@ -121,9 +122,11 @@ def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class Effect:
     """Segment, make the effect's picture, composite. No threads of its own.
 
-    It keeps per-stream state (the mask's temporal smoothing, the clean plate, a
-    compositing buffer): each of ``segment``, ``background`` and ``composite`` must
-    be called from one thread at a time, in frame order.
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate, the
+    steady painting, a compositing buffer): each of ``segment``, ``background`` and
+    ``composite`` must be called from one thread at a time, in frame order. The
+    painted background (style effect, background target) is steady: repainted only
+    where the room changed (:mod:`camfx.steady`); ``steady=False`` paints every frame.
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class Effect:
         settings: EffectSettings | None = None,
         backdrop: Backdrop | None = None,
         predictor: StylePredictor | None = None,
+        steady: bool = True,
     ) -> None:
         self.segmenter = segmenter
         self.stylizer = stylizer
@@ -142,6 +146,11 @@ class Effect:
         self.predictor = predictor  # for strength < 1: the frame's own bottleneck
         self.refiner = MaskRefiner(mask_settings)
         self.plate = CleanPlate()
+        # The painted background: repainted only where the room changed (camfx.steady).
+        # steady=False paints every frame afresh, as camfx did before (for comparisons).
+        self.steady = steady
+        self.painting = SteadyBackground()
+        self._full: tuple | None = None  # (small painting, offset, at full size)
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
         self._solid: np.ndarray | None = None  # the color effect's picture
 
@@ -198,13 +207,32 @@ class Effect:
     def _painted(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
         size = (self.stylizer.width, self.stylizer.height)
         small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
-        source = self._source(small, small_mask, s.target)
-        bottleneck = None
-        if s.strength < 1.0 and self.predictor is not None:
-            content = self.predictor.bottleneck(small)
-            bottleneck = s.strength * self.stylizer.style.bottleneck + (1 - s.strength) * content
-        painted = self.stylizer.stylize(source, bottleneck)
-        return cv2.resize(painted, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
+        full = (image.shape[1], image.shape[0])
+
+        def paint(source: np.ndarray) -> np.ndarray:
+            bottleneck = None
+            if s.strength < 1.0 and self.predictor is not None:
+                content = self.predictor.bottleneck(small)
+                style = self.stylizer.style.bottleneck
+                bottleneck = s.strength * style + (1 - s.strength) * content
+            return self.stylizer.stylize(source, bottleneck)
+
+        if not (self.steady and s.target == "background"):
+            painted = paint(self._source(small, small_mask, s.target))
+            return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
+        key = (id(self.stylizer), self.stylizer.style.name, s.strength)
+        painted, _ = self.painting.update(small, small_mask, paint, key)
+        offset = self.painting.offset
+        # Unchanged painting: the same full-size picture, scaled once.
+        cached = self._full
+        if (
+            cached is None
+            or cached[0] is not painted
+            or cached[1] != offset
+            or cached[2].shape[1::-1] != full
+        ):
+            self._full = (painted, offset, _scaled(painted, full, offset))
+        return self._full[2]
 
     def _blurred(self, image: np.ndarray, mask: np.ndarray, s: EffectSettings) -> np.ndarray:
         # Blur at a quarter of the size: the same look for a fraction of the cost.
@@ -215,3 +243,18 @@ class Effect:
         sigma = max(0.1, s.blur * image.shape[0] / 720 / 4)
         blurred = cv2.GaussianBlur(source, (0, 0), sigma)
         return cv2.resize(blurred, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _scaled(painting: np.ndarray, size: tuple[int, int], offset: tuple[float, float]) -> np.ndarray:
+    """The painting scaled to `size` (bicubic), moved by `offset` px of its own size: the
+    part of a pixel the camera moved that the painting has not (camfx.steady)."""
+    if offset == (0.0, 0.0):
+        return cv2.resize(painting, size, interpolation=cv2.INTER_CUBIC)
+    sx, sy = size[0] / painting.shape[1], size[1] / painting.shape[0]
+    # cv2.resize's pixel centres, shifted: x_out = sx * (x_in + dx) + (sx - 1) / 2
+    matrix = np.float32(
+        [[sx, 0, sx * offset[0] + (sx - 1) / 2], [0, sy, sy * offset[1] + (sy - 1) / 2]]
+    )
+    return cv2.warpAffine(
+        painting, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )

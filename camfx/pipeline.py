@@ -50,6 +50,7 @@ class OutputFrame:
     segment_ms: float
     style_ms: float  # time it took to paint the background shown
     composite_ms: float
+    frame: np.ndarray | None = None  # the captured frame (a reference, not a copy)
 
 
 class LatestSlot(Generic[T]):
@@ -253,6 +254,7 @@ class Pipeline:
             segment_ms=segment_ms,
             style_ms=background.style_ms,
             composite_ms=ms,
+            frame=frame.image,
         )
 
     # -- render wiring: every frame, in order -----------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from camfx.capture import FrameSource, VideoCaptureSource
@@ -74,20 +73,33 @@ def test_render_mode_processes_every_frame_once_in_order(effect):
     assert not pipeline_threads()
 
 
-def test_live_mode_keeps_the_camera_rate_and_paints_at_its_own_pace(effect):
-    # 90 frames at the file's 30 fps: three seconds "from a camera".
+class SlowPainter(Effect):
+    """The real effect, whose painting takes `delay` seconds longer: style transfer on a
+    machine slower than the camera, made here rather than hoped for."""
+
+    def __init__(self, effect: Effect, delay: float) -> None:
+        super().__init__(effect.segmenter, effect.stylizer, steady=False)
+        self.delay = delay
+
+    def background(self, image, mask):
+        time.sleep(self.delay)
+        return super().background(image, mask)
+
+
+def test_live_mode_composites_every_frame_over_the_newest_painting_while_painting_lags(effect):
+    # 90 frames at the file's 30 fps: three seconds "from a camera"; a painting takes
+    # 0.4 s more than it does, so style transfer falls behind whatever this machine is.
     source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 90)
-    with source, Pipeline(source, effect) as pipeline:
+    with source, Pipeline(source, SlowPainter(effect, 0.4)) as pipeline:
         outputs = collect(pipeline)
     indices = [o.index for o, _ in outputs]
     assert indices == sorted(set(indices))  # newest wins, never backwards or repeated
-    backgrounds = {o.background_index for o, _ in outputs}
-    # Segmentation + compositing keep up with most frames; style transfer is slower
-    # and its newest result is reused for the frames in between.
-    assert len(outputs) > 45
-    assert len(backgrounds) < len(outputs)
-    latencies = [(shown - o.captured_at) * 1000 for o, shown in outputs]
-    assert np.median(latencies) < 250
+    painted = [o.background_index for o, _ in outputs]
+    # Segmentation and compositing don't wait for the painter: the newest painting is
+    # reused for the frames in between, and never one from a frame not yet shown.
+    assert len(set(painted)) < len(outputs) / 2
+    assert painted == sorted(painted)
+    assert all(b <= i for b, i in zip(painted, indices, strict=True))
     assert not pipeline_threads()
 
 
@@ -123,5 +135,5 @@ def test_live_background_repaints_can_be_capped_for_slow_machines(effect):
     with source, Pipeline(source, effect, max_style_fps=4) as pipeline:
         outputs = collect(pipeline)
     painted = {o.background_index for o, _ in outputs}
-    assert len(outputs) > 30
+    assert len(painted) < len(outputs)  # the frames in between reuse the last painting
     assert len(painted) <= 4 * 2 + 2  # at most 4 a second, plus the start
