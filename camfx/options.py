@@ -331,7 +331,7 @@ BENCH_OPTIONS: tuple[Option, ...] = (
     Option(("--width",), "width", "frame width to measure at", int, 1280, low=16, high=7680),
     Option(("--height",), "height", "frame height to measure at", int, 720, low=16, high=4320),
     Option(
-        ("--segmenter",), "segmenter", "person segmenter", default="deeplab",
+        ("--segmenter",), "segmenter", "person segmenter", default="selfie-pair",
         choices=tuple(SEGMENTERS),
     ),
     Option(("--fps",), "fps", "pace of the live run", float, 30.0, low=1, high=240),

@@ -30,18 +30,31 @@ MARGIN = 24  # px around the person (at 720p) left out: their soft edge and shad
 
 
 def background_pixels(mask: np.ndarray, margin: int = MARGIN) -> np.ndarray:
-    """Where a (soft) person mask is background, `margin` px (at 720p) away from the person."""
+    """Where a (soft) person mask is background, `margin` px (at 720p) away from the person.
+
+    The margin is grown on a mask a quarter the size (a 49 px disc at 720p took ~20 ms a
+    frame, longer than the pipeline's own work): the same band within a few pixels."""
     scaled = max(1, round(margin * mask.shape[0] / 720))
+    factor = 4 if min(mask.shape[:2]) >= 64 and scaled >= 8 else 1
     person = (mask > 0.1).astype(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * scaled + 1, 2 * scaled + 1))
-    return cv2.dilate(person, kernel) == 0
+    if factor > 1:
+        small = (mask.shape[1] // factor, mask.shape[0] // factor)
+        person = cv2.resize(person, small, interpolation=cv2.INTER_AREA) > 0
+        person = person.astype(np.uint8)
+    radius = max(1, round(scaled / factor))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    near = cv2.dilate(person, kernel)
+    if factor > 1:
+        near = cv2.resize(near, mask.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    return near == 0
 
 
 def mean_change(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
     """Mean absolute difference (levels, over channels) of two pictures on `where`."""
     if not where.any():
         return float("nan")
-    return float(cv2.absdiff(a, b)[where].mean())
+    channels = cv2.mean(cv2.absdiff(a, b), mask=where.astype(np.uint8))
+    return float(np.mean(channels[: 1 if a.ndim == 2 else a.shape[2]]))
 
 
 @dataclass
