@@ -2,7 +2,7 @@
 
     CAMFX_MODELS=../shared/models python scripts/eval_stability.py --shared ../shared
 
-Builds 1280x720 clips from real footage (camfx/stability.py): the woman of
+Builds 1280x720 clips from real footage (camfx_eval/stability_clips.py): the woman of
 ../shared/media/portrait_720.mp4, keyed, moving in front of a photo of a room, with
 camera noise and an H.264 round trip (crf 18: the input changes ~0.7 levels a frame
 where nothing moves, as a webcam's). Four clips: still (a fixed camera), pan (2 px
@@ -39,15 +39,10 @@ from camfx.effects import Effect
 from camfx.evaluation import build_clips, ghost_ratio, read_frames
 from camfx.refine import MaskRefiner, MaskSettings
 from camfx.segmentation import create_segmenter
-from camfx.stability import (
-    StabilityMeter,
-    background_pixels,
-    build_clip,
-    follow_delay,
-    pan_ratios,
-)
+from camfx.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
 from camfx.steady import SteadyBackground
 from camfx.style import create_stylizer, resolve_style, style_size
+from camfx_eval.stability_clips import build_clip
 
 KINDS = ("still", "pan", "light", "object")
 VARIANTS = {"every frame painted (before)": False, "steady painting (camfx)": True}

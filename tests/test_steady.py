@@ -1,7 +1,7 @@
 """The steady painted background on real footage with the real models.
 
 Clips: the woman of portrait_720.mp4, keyed, moving in front of a photo of a room,
-with camera noise and an H.264 round trip (camfx/stability.py), as a fixed webcam
+with camera noise and an H.264 round trip (camfx_eval/stability_clips.py), as a fixed webcam
 would give; the room still, or changing halfway (light, an object).
 """
 
@@ -14,15 +14,10 @@ import pytest
 from camfx.effects import Effect, EffectSettings
 from camfx.evaluation import read_frames
 from camfx.segmentation import create_segmenter
-from camfx.stability import (
-    StabilityMeter,
-    background_pixels,
-    build_clip,
-    follow_delay,
-    pan_ratios,
-)
+from camfx.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
 from camfx.steady import SteadyPlate
 from camfx.style import create_stylizer, resolve_style, style_size
+from camfx_eval.stability_clips import build_clip
 from tests.conftest import MEDIA, SHARED
 
 ROOMS = SHARED / "eval" / "real" / "backgrounds"
