@@ -18,7 +18,7 @@ def run() -> int:
     # Importing the CLI loads OpenCV, LiteRT and friends (a second or more): a Ctrl+C
     # then should end quietly, like one later does. main() installs the real handlers.
     signal.signal(signal.SIGINT, _quit_during_startup)
-    from camfx.cli import main
+    from camfx.app.cli import main
 
     return main()
 

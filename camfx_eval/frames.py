@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.capture import spread_frames
+from camfx.io.capture import spread_frames
 
 
 def load_frames(path: Path, height: int, width: int, count: int = 4) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""Clips for the stability metric (camfx.stability), built from real footage: the keyed
+"""Clips for the stability metric (camfx.vision.stability), built from real footage: the keyed
 woman of ``portrait_720.mp4`` over a photo of a room, with camera noise and an H.264
 round trip, and optionally a pan, a change of light or an object appearing."""
 
@@ -10,8 +10,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from camfx.effects import cover
-from camfx.evaluation import key_alpha
+from camfx.core.effects import cover
+from camfx_eval.evaluation import key_alpha
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from camfx.style import bundled_styles
+from camfx.models.style import bundled_styles
 from camfx.tflite.runner import TransferRunner
 from camfx.tflite.transfer import REWRITES, parse_size, rewrite_transfer_model
 from camfx_eval.frames import load_frames

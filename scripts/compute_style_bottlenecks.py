@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from camfx.style import create_predictor, manifest_path, read_image
+from camfx.models.style import create_predictor, manifest_path, read_image
 
 
 def main() -> None:

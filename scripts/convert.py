@@ -137,7 +137,7 @@ def dataset_for(source, args: argparse.Namespace, path: Path | None, count: int)
 
 def write_metadata(model: bytes, source, args: argparse.Namespace) -> bytes:
     """Normalization of picture inputs (the --mean/--std calibration used) and labels."""
-    from camfx import metadata
+    from camfx.tflite import metadata
 
     def describe(spec) -> metadata.TensorInfo:
         if spec.shape[-1] != 3:
@@ -181,8 +181,8 @@ def subgraph_order(model: bytes) -> tuple[list[str], list[str]]:
 
 
 def convert_one(source, mode: str, args: argparse.Namespace, calibration, validation) -> Path:
-    from camfx import metadata
     from camfx.convert import quantize, validate
+    from camfx.tflite import metadata
 
     started = time.perf_counter()
     float_ops = [op for op in args.float_ops.split(",") if op] if mode == "int8" else []

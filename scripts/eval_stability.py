@@ -34,14 +34,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.compositing import CleanPlate
-from camfx.effects import Effect
-from camfx.evaluation import build_clips, ghost_ratio, read_frames
-from camfx.refine import MaskRefiner, MaskSettings
-from camfx.segmentation import create_segmenter
-from camfx.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
-from camfx.steady import SteadyBackground
-from camfx.style import create_stylizer, resolve_style, style_size
+from camfx.core.effects import Effect
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_stylizer, resolve_style, style_size
+from camfx.vision.compositing import CleanPlate
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx.vision.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
+from camfx.vision.steady import SteadyBackground
+from camfx_eval.evaluation import build_clips, ghost_ratio, read_frames
 from camfx_eval.stability_clips import build_clip
 
 KINDS = ("still", "pan", "light", "object")

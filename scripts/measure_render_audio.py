@@ -6,7 +6,7 @@ peak resident memory before and after it, and the largest distance between audio
 video as the file is read in order (tests/test_recording_audio.py's measure).
 
     python scripts/measure_render_audio.py --seconds 600 --codec pcm_s16le
-    git show 8acdabf:camfx/outputs.py > /tmp/old_outputs.py   # before the fix
+    git show 8acdabf:camfx/io/recorder.py > /tmp/old_outputs.py   # before the fix
     python scripts/measure_render_audio.py --seconds 600 --recorder /tmp/old_outputs.py
 """
 
@@ -60,7 +60,7 @@ def make_clip(path: Path, seconds: int, codec: str) -> None:
 
 def recorder_class(path: Path | None):
     if path is None:
-        from camfx.outputs import VideoRecorder
+        from camfx.io.recorder import VideoRecorder
 
         return VideoRecorder
     spec = importlib.util.spec_from_file_location("recorder_under_test", path)

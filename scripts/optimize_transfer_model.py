@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from camfx.style import bundled_styles
+from camfx.models.style import bundled_styles
 from camfx.tflite.graph import is_quantized, op_counts
 from camfx.tflite.runner import TransferRunner, max_mean_abs_diff
 from camfx.tflite.transfer import REWRITES, parse_size, rewrite_transfer_model

@@ -4,7 +4,7 @@
         --out build/magenta_transfer.keras --saved-model build/magenta_transfer_saved_model
 
 The model is read from --model (default: the registry's ``style-transfer`` model, found
-through CAMFX_MODELS or the user cache, see camfx.models) and rebuilt for --size. The check
+through CAMFX_MODELS or the user cache, see camfx.models.registry) and rebuilt for --size. The check
 runs real frames of portrait_720.mp4 with bundled styles through the Keras model and through
 the reference: the published model at its own size, else the published model with only its
 size changed (camfx.tflite.transfer). With --saved-model, the SavedModel is loaded back
@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    from camfx import models
     from camfx.convert.magenta import (
         TransferModelError,
         build_transfer_model,
@@ -54,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         tflite_from_saved_model,
     )
     from camfx.errors import CamfxError
-    from camfx.style import bundled_styles
+    from camfx.models import registry as models
+    from camfx.models.style import bundled_styles
     from camfx.tflite.graph import op_counts
     from camfx.tflite.runner import TransferRunner
     from camfx.tflite.transfer import parse_size

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from camfx.app import RunOptions, build_effect
-from camfx.capture import FrameSource, VideoCaptureSource
-from camfx.pipeline import Pipeline
-from camfx.style import resolve_style
+from camfx.app.session import RunOptions, build_effect
+from camfx.core.frames import FrameSource
+from camfx.core.pipeline import Pipeline
+from camfx.io.capture import VideoCaptureSource
+from camfx.models.style import resolve_style
 
 
 class LoopingSource(FrameSource):

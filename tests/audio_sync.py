@@ -1,5 +1,5 @@
 """A microphone with no sound card: a private PulseAudio server whose null sink plays tones
-at known moments, recorded back through its monitor by camfx.audio (PortAudio -> ALSA's
+at known moments, recorded back through its monitor by camfx.io.audio (PortAudio -> ALSA's
 pulse plugin -> PulseAudio), beside frames stamped on the same clock. Used by
 tests/test_microphone.py (seconds) and scripts/check_audio_sync.py (minutes).
 """
@@ -98,7 +98,7 @@ class TonePlayer:
         )
 
     def _fill(self, out: np.ndarray, frames: int, times, status) -> None:
-        # As camfx.audio does for the input: the output's stated latency, not the
+        # As camfx.io.audio does for the input: the output's stated latency, not the
         # per-block times ALSA's pulse plugin gets wrong.
         now = time.monotonic()
         if self.first_block_at is None:
@@ -132,8 +132,8 @@ def record_tones(out: Path, seconds: float, onsets_after: list[float]) -> list[S
     sound streams flow (a loaded PulseAudio takes a second or two), tones play
     `onsets_after` seconds later, each one's frame lit, and the recording goes on to
     `seconds` after that moment. Returns each tone's timings in the recording."""
-    from camfx.audio import Microphone
-    from camfx.outputs import VideoRecorder
+    from camfx.io.audio import Microphone
+    from camfx.io.recorder import VideoRecorder
 
     dark = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
     lit = np.full_like(dark, 255)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from camfx.evaluation import key_person
+from camfx_eval.evaluation import key_person
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def bring_up_litert_gpu_before_tensorflow() -> None:
     ("free(): invalid pointer"; LiteRT 2.3 + TF 2.21, reproduced outside pytest), failing
     a run whose tests all passed. Tried once before, it is fine. camfx itself never imports
     TensorFlow; scripts/convert.py only uses LiteRT on the CPU."""
-    from camfx import runtime
+    from camfx.models import runtime
 
     runtime.load_model(MODELS_DIR / "selfie_segmentation.tflite", threads=1, device="auto")
     runtime._gpu_unusable_reason = None  # the tests see a process that has not probed yet
@@ -95,7 +95,7 @@ def read_video_frames(path: Path, every: int = 1) -> list[np.ndarray]:
 
 
 def chroma_key_person(frame: np.ndarray) -> np.ndarray:
-    """Ground truth for portrait_720.mp4 (a plain blue wall): see camfx.evaluation."""
+    """Ground truth for portrait_720.mp4 (a plain blue wall): see camfx_eval.evaluation."""
     return key_person(frame)
 
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.cli import main
+from camfx.app.cli import main
 from tests.conftest import (
     MEDIA,
     MODELS_DIR,
@@ -298,7 +298,7 @@ def test_bench_prints_the_pipeline_beside_the_naive_baseline():
 
 
 def test_a_preset_sets_defaults_that_explicit_options_override():
-    from camfx.cli import parse_run_args, run_options
+    from camfx.app.cli import parse_run_args, run_options
 
     pi = run_options(parse_run_args(["--preset", "pi"]))
     assert (pi.segmenter, pi.style_model, pi.style_size) == ("selfie-landscape", "int8", 256)
@@ -311,7 +311,7 @@ def test_a_preset_sets_defaults_that_explicit_options_override():
 
 
 def test_mask_refinement_steps_can_be_turned_off():
-    from camfx.cli import parse_run_args, run_options
+    from camfx.app.cli import parse_run_args, run_options
 
     assert run_options(parse_run_args([])).mask.colour
     off = run_options(parse_run_args(["--no-mask-colour", "--no-guided-filter"])).mask
@@ -320,8 +320,8 @@ def test_mask_refinement_steps_can_be_turned_off():
 
 def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatch, portrait_video):
     """A worker that fails mid-stream: the error reaches the user, the MP4 is finished."""
-    from camfx import effects
-    from camfx.app import RunOptions, run
+    from camfx.app.session import RunOptions, run
+    from camfx.core import effects
 
     real_segment = effects.Effect.segment
     calls = []
@@ -395,7 +395,7 @@ def test_disk_full_while_recording_live_keeps_what_was_written(tmp_path):
 
 
 def test_a_second_ctrl_c_forces_the_exit(monkeypatch):
-    from camfx import cli
+    from camfx.app import cli
 
     class Exited(Exception):
         pass

@@ -1,11 +1,11 @@
 """The whole command line, drawn by hypothesis: any options, any values, in or out of range.
 
-camfx runs in this process (camfx.cli.main) on a tiny picture or clip (or an input that
+camfx runs in this process (camfx.app.cli.main) on a tiny picture or clip (or an input that
 is missing, a folder, an absent camera), some options typed and some in a config file.
 Whatever is drawn, the outcome is a finished, playable output (exit 0) or one line
 `camfx: error: ...` (exit 2): never a traceback, a hang or another exit status, and the
 input is never touched.
-The options and their ranges come from the table (camfx.options), so a new row is drawn
+The options and their ranges come from the table (camfx.app.options), so a new row is drawn
 without this file changing. A few dozen examples in CI; HYPOTHESIS_PROFILE=thorough: more.
 """
 
@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from camfx.cli import main
-from camfx.options import OPTIONS, Option
+from camfx.app.cli import main
+from camfx.app.options import OPTIONS, Option
 from tests.conftest import MEDIA, read_video_frames
 
 # Inside the range, values that keep one run well under a second on a small CPU (an

@@ -1,4 +1,4 @@
-"""Segmenters combined (camfx.combine), the default: measured on real people."""
+"""Segmenters combined (camfx.models.combine), the default: measured on real people."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx import real_eval
-from camfx.combine import CombinedSegmenter, common_size, logit_mean_rule, mean_rule
-from camfx.refine import MaskRefiner, MaskSettings
-from camfx.segmentation import DEFAULT_SEGMENTER, create_segmenter
+from camfx.models.combine import CombinedSegmenter, common_size, logit_mean_rule, mean_rule
+from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx_eval import real_eval
 from tests.conftest import MEDIA, SHARED
 
 REAL = SHARED / "eval" / "real"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from camfx.compositing import CleanPlate, composite, remove_person
+from camfx.vision.compositing import CleanPlate, composite, remove_person
 
 
 def test_composite_keeps_the_person_and_replaces_the_background():

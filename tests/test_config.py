@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfx import capture
-from camfx.cli import main, parse_run_args, run_options
+from camfx.app.cli import main, parse_run_args, run_options
 from camfx.errors import CamfxError
+from camfx.io import capture
 
 
 def options_from(tmp_path, text: str, *argv: str):
@@ -157,8 +157,8 @@ def test_config_values_obey_the_same_ranges_as_typed_ones(tmp_path):
 def test_the_table_drives_the_command_line_and_the_config_file(tmp_path):
     """Each row is an option argparse knows and a key the config file takes, by the
     table's field names, not by argparse's dest names happening to match RunOptions'."""
-    from camfx.cli import run_parser
-    from camfx.options import OPTIONS
+    from camfx.app.cli import run_parser
+    from camfx.app.options import OPTIONS
 
     help_text = run_parser().format_help()
     for option in OPTIONS:

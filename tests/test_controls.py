@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfx.controls import HELP, Controls
-from camfx.effects import Effect, EffectSettings, PictureBackdrop
-from camfx.segmentation import create_segmenter
-from camfx.style import bundled_styles, create_stylizer
+from camfx.app.controls import HELP, Controls
+from camfx.core.effects import Effect, EffectSettings, PictureBackdrop
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import bundled_styles, create_stylizer
 from tests.conftest import SHARED
 
 

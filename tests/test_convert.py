@@ -22,7 +22,7 @@ tf = import_tensorflow()
 from ai_edge_litert import schema_py_generated as schema  # noqa: E402
 
 from camfx.convert import quantize, sources, validate  # noqa: E402
-from camfx.runtime import load_model  # noqa: E402
+from camfx.models.runtime import load_model  # noqa: E402
 from tests.conftest import MEDIA, MODELS_DIR, ROOT  # noqa: E402
 
 pytestmark = pytest.mark.convert
@@ -282,7 +282,7 @@ def test_script_validation_failure_exits_1(keras_file, tmp_path):
 
 
 def test_script_writes_metadata_camfx_reads(tmp_path, frames):
-    from camfx import metadata
+    from camfx.tflite import metadata
 
     pb = tmp_path / "frozen_inference_graph.pb"
     frozen_graph_with_preprocessing(pb)

@@ -25,7 +25,7 @@ from camfx.convert.magenta import (  # noqa: E402
     save_saved_model,
     tflite_from_saved_model,
 )
-from camfx.style import bundled_styles  # noqa: E402
+from camfx.models.style import bundled_styles  # noqa: E402
 from camfx.tflite.graph import op_counts  # noqa: E402
 from camfx.tflite.runner import TransferRunner  # noqa: E402
 from camfx_eval.frames import load_frames  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import types
 
-from camfx import derived
+from camfx.models import derived
 
 
 def _builder_module(tmp_path, name: str, source: str) -> types.ModuleType:

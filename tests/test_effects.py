@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.effects import Effect, EffectSettings, PictureBackdrop, VideoBackdrop
+from camfx.core.effects import Effect, EffectSettings, PictureBackdrop, VideoBackdrop
 from camfx.errors import CamfxError
-from camfx.segmentation import create_segmenter
-from camfx.style import create_predictor, create_stylizer, resolve_style
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_predictor, create_stylizer, resolve_style
 from tests.conftest import MEDIA, SHARED, chroma_key_person, read_video_frames
 
 
@@ -68,8 +68,8 @@ def test_targets_choose_where_the_style_goes(models, frame, regions):
 
 def test_blur_lowers_the_background_s_fine_detail_only(models, regions):
     # A busy background, so there is detail to lose: the keyed person over a painting.
-    from camfx.effects import cover
-    from camfx.evaluation import place_person
+    from camfx.core.effects import cover
+    from camfx_eval.evaluation import place_person
 
     portrait = read_video_frames(MEDIA / "portrait_720.mp4", every=90)[1]
     painting = cover(cv2.imread(str(SHARED / "styles" / "style24.jpg")), (720, 720))
@@ -109,7 +109,7 @@ def test_image_video_color_and_none(models, frame, regions):
 def test_video_backdrop_plays_at_its_own_rate_and_loops(monkeypatch):
     clip = VideoBackdrop(MEDIA / "guitar_320.mp4")  # 30 fps, 1689 frames
     now = [1000.0]
-    monkeypatch.setattr("camfx.effects.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("camfx.core.effects.time.monotonic", lambda: now[0])
     first = clip.picture((64, 64)).copy()
     assert np.array_equal(clip.picture((64, 64)), first)  # no time passed: same frame
     now[0] += 2.0

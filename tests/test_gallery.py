@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camfx import gallery
-from camfx.style import bundled_styles
+from camfx.app import gallery
+from camfx.models.style import bundled_styles
 from tests.conftest import MEDIA, SHARED, run_camfx
 
 

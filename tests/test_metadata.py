@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from camfx.metadata import (
+from camfx.tflite.metadata import (
     ColorSpace,
     ModelInfo,
     TensorInfo,

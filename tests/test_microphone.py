@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from camfx.audio import DRIFT_LIMIT_S, SampleClock
+from camfx.io.audio import DRIFT_LIMIT_S, SampleClock
 from tests.audio_sync import FPS, null_sink_server, record_tones
 from tests.conftest import ROOT, run_camfx
 from tests.test_window import display, start_camfx, wait_for_picture  # noqa: F401 (fixture)

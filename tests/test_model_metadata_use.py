@@ -1,4 +1,4 @@
-"""camfx runs a segmentation model as its TFLite metadata says (camfx.metadata).
+"""camfx runs a segmentation model as its TFLite metadata says (camfx.tflite.metadata).
 
 The published DeepLab with metadata (``lite-model_deeplabv3_1_metadata_2.tflite``) stands
 in for a user's own converted model: nothing in camfx knows it by name, yet its metadata
@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx import metadata, models
 from camfx.errors import CamfxError
-from camfx.segmentation import DeepLabSegmenter, ModelFileSegmenter, create_segmenter
+from camfx.models import registry as models
+from camfx.models.segmentation import DeepLabSegmenter, ModelFileSegmenter, create_segmenter
+from camfx.tflite import metadata
 from tests.conftest import MEDIA, MODELS_DIR, chroma_key_person, read_video_frames, run_camfx
 
 DEEPLAB_WITH_METADATA = MODELS_DIR / "lite-model_deeplabv3_1_metadata_2.tflite"

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from camfx import models
 from camfx.errors import CamfxError
+from camfx.models import registry as models
 from tests.conftest import MODELS_DIR, run_camfx
 
 

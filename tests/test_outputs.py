@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from camfx.errors import CamfxError
-from camfx.outputs import VideoRecorder, check_outputs, free_name, save_picture
+from camfx.io.recorder import VideoRecorder, check_outputs, free_name, save_picture
 from tests.conftest import read_video_frames
 
 
@@ -120,8 +120,8 @@ def test_a_snapshot_that_cannot_be_written_is_an_error_not_saved(tmp_path):
 def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from camfx import app
-    from camfx.app import Session
+    from camfx.app import session as app
+    from camfx.app.session import Session
 
     monkeypatch.setattr(app, "_timestamped", lambda: "camfx-20260101-120000")  # one second
 
@@ -146,7 +146,7 @@ def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monke
 def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
     tmp_path, monkeypatch, error, full
 ):
-    from camfx import outputs
+    from camfx.io import recorder as outputs
 
     real_write = outputs._WatchedFile.write
 
@@ -173,7 +173,8 @@ def test_ctrl_c_landing_inside_a_write_waits_for_it(tmp_path, monkeypatch, fragm
     is held until the frame is written, then raised: the file stays whole and plays."""
     import signal
 
-    from camfx import cli, outputs
+    from camfx.app import cli
+    from camfx.io import recorder as outputs
 
     real_write = outputs._WatchedFile.write
     handler = cli._CtrlC()

@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from camfx.capture import FrameSource, VideoCaptureSource
-from camfx.effects import Effect
-from camfx.pipeline import Pipeline
-from camfx.segmentation import create_segmenter
-from camfx.style import create_stylizer, resolve_style
+from camfx.core.effects import Effect
+from camfx.core.frames import FrameSource
+from camfx.core.pipeline import Pipeline
+from camfx.io.capture import VideoCaptureSource
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_stylizer, resolve_style
 from tests.conftest import MEDIA
 
 GUITAR = str(MEDIA / "guitar_320.mp4")

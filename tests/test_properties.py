@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from camfx.capture import to_bgr
-from camfx.compositing import CleanPlate, composite
-from camfx.refine import MaskRefiner, MaskSettings, edge_ramp, grow_mask, remove_small_blobs
-from camfx.segmentation import FITS, Segmenter
+from camfx.io.capture import to_bgr
+from camfx.models.segmentation import FITS, Segmenter
+from camfx.vision.compositing import CleanPlate, composite
+from camfx.vision.refine import MaskRefiner, MaskSettings, edge_ramp, grow_mask, remove_small_blobs
 
 sizes = st.integers(min_value=1, max_value=48)
 unit_floats = st.floats(min_value=0.0, max_value=1.0, width=32)

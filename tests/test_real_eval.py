@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfx import real_eval
+from camfx_eval import real_eval
 from tests.conftest import SHARED
 
 REAL = SHARED / "eval" / "real"

@@ -8,12 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from camfx.capture import FrameSource, ReconnectingSource
-from camfx.effects import Effect
+from camfx.core.effects import Effect
+from camfx.core.frames import FrameSource
+from camfx.core.pipeline import Pipeline
 from camfx.errors import CamfxError
-from camfx.pipeline import Pipeline
-from camfx.segmentation import create_segmenter
-from camfx.style import create_stylizer, resolve_style
+from camfx.io.capture import ReconnectingSource
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_stylizer, resolve_style
 from tests.conftest import MEDIA, read_video_frames
 
 

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from camfx.outputs import VideoRecorder
+from camfx.io.recorder import VideoRecorder
 
 FPS = 25
 FRAMES = 50

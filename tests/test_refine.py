@@ -8,16 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.compositing import CleanPlate
-from camfx.evaluation import (
-    boundary_f_score,
-    build_clips,
-    flicker,
-    ghost_ratio,
-    halo,
-    iou,
-)
-from camfx.refine import (
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_stylizer, resolve_style
+from camfx.vision.compositing import CleanPlate
+from camfx.vision.refine import (
     RAW,
     ColourModel,
     MaskRefiner,
@@ -26,8 +20,14 @@ from camfx.refine import (
     guided_filter,
     remove_small_blobs,
 )
-from camfx.segmentation import create_segmenter
-from camfx.style import create_stylizer, resolve_style
+from camfx_eval.evaluation import (
+    boundary_f_score,
+    build_clips,
+    flicker,
+    ghost_ratio,
+    halo,
+    iou,
+)
 from tests.conftest import MEDIA, SHARED, read_video_frames
 
 

@@ -8,9 +8,10 @@ import logging
 import numpy as np
 import pytest
 
-from camfx import models, runtime
 from camfx.errors import CamfxError
-from camfx.runtime import load_model
+from camfx.models import registry as models
+from camfx.models import runtime
+from camfx.models.runtime import load_model
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,7 @@ def no_gpu_adapter(path):
 def test_gpu_request_falls_back_to_cpu_with_one_log_line(device, caplog, monkeypatch):
     # The GPU made unusable here, so a laptop whose GPU works runs the same test.
     monkeypatch.setattr(runtime, "CompiledGpuModel", no_gpu_adapter)
-    caplog.set_level(logging.INFO, logger="camfx.runtime")
+    caplog.set_level(logging.INFO, logger="camfx.models.runtime")
     first = load_model(models.require("deeplab"), device=device)
     second = load_model(models.require("style-transfer"), device=device)
     # Both models end up on the CPU and still run.
@@ -116,7 +117,7 @@ def _fallback_message(caplog) -> str:
 
 def test_fallback_reason_is_true_for_the_installed_litert(caplog):
     """LiteRT 1.x (a Raspberry Pi's) has no GPU API: camfx says so, never "not installed"."""
-    caplog.set_level(logging.INFO, logger="camfx.runtime")
+    caplog.set_level(logging.INFO, logger="camfx.models.runtime")
     model = load_model(models.require("deeplab"), device="gpu")
     assert model.backend == "litert/cpu"
     message = _fallback_message(caplog)
@@ -134,7 +135,7 @@ def test_litert_without_its_gpu_api_is_named_by_version(monkeypatch, caplog):
         raise ImportError("cannot import name '_create_default_environment'")
 
     monkeypatch.setattr(runtime, "CompiledGpuModel", gpu_api_missing)
-    caplog.set_level(logging.INFO, logger="camfx.runtime")
+    caplog.set_level(logging.INFO, logger="camfx.models.runtime")
     load_model(models.require("deeplab"), device="auto")
     message = _fallback_message(caplog)
     assert f"ai-edge-litert {runtime.litert_version()} has no GPU accelerator" in message

@@ -8,7 +8,8 @@ import shutil
 
 import numpy as np
 
-from camfx import models, style
+from camfx.models import registry as models
+from camfx.models import style
 from tests.conftest import MODELS_DIR, SHARED
 
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from camfx.errors import CamfxError
-from camfx.evaluation import build_clips, key_alpha
-from camfx.segmentation import (
+from camfx.models.segmentation import (
     Box,
     PeopleTracker,
     create_segmenter,
     people_box,
     people_boxes,
 )
+from camfx_eval.evaluation import build_clips, key_alpha
 from tests.conftest import MEDIA, SHARED, chroma_key_person, read_video_frames
 
 

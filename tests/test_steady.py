@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.effects import Effect, EffectSettings
-from camfx.evaluation import read_frames
-from camfx.segmentation import create_segmenter
-from camfx.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
-from camfx.steady import SteadyPlate
-from camfx.style import create_stylizer, resolve_style, style_size
+from camfx.core.effects import Effect, EffectSettings
+from camfx.models.segmentation import create_segmenter
+from camfx.models.style import create_stylizer, resolve_style, style_size
+from camfx.vision.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
+from camfx.vision.steady import SteadyPlate
+from camfx_eval.evaluation import read_frames
 from camfx_eval.stability_clips import build_clip
 from tests.conftest import MEDIA, SHARED
 

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx import style
 from camfx.errors import CamfxError
+from camfx.models import style
 from tests.conftest import MEDIA, ROOT, SHARED
 
 
@@ -95,7 +95,7 @@ def test_style_size_keeps_the_frame_proportions_in_multiples_of_four():
 
 
 def test_optimized_model_is_built_once_and_cached_next_to_the_models(caplog):
-    caplog.set_level("INFO", logger="camfx.derived")
+    caplog.set_level("INFO", logger="camfx.models.derived")
     starry = style.resolve_style("starry")
     first = style.create_stylizer(starry, size=(216, 384), device="cpu")
     built = list((style.models.cache_dir() / "derived").glob("*216x384*.tflite"))
@@ -128,7 +128,7 @@ def test_when_the_optimizer_fails_the_published_model_is_used_with_one_log_line(
         raise ValueError("flatbuffer surprise")
 
     monkeypatch.setattr(transfer, "rewrite_transfer_model", broken)
-    caplog.set_level("WARNING", logger="camfx.style")
+    caplog.set_level("WARNING", logger="camfx.models.style")
     stylizer = style.create_stylizer(style.resolve_style("starry"), size=(216, 384), device="cpu")
     assert (stylizer.height, stylizer.width) == (384, 384)
     warnings = [r for r in caplog.records if "optimized style model" in r.getMessage()]

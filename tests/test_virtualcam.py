@@ -24,7 +24,7 @@ from pyvirtualcam.camera import BACKENDS
 from pyvirtualcam.util import decode_fourcc
 
 from camfx.errors import CamfxError
-from camfx.virtualcam import MODPROBE, VirtualCamera, explain_open_error
+from camfx.io.virtualcam import MODPROBE, VirtualCamera, explain_open_error
 
 TEST_BACKEND = "camfx-test"
 
@@ -245,7 +245,7 @@ def test_no_v4l2loopback_device_says_how_to_make_one(backend: str | None) -> Non
 def test_no_free_v4l2loopback_device_on_any_machine(tmp_path, monkeypatch) -> None:
     """pyvirtualcam found no free device: with none at all, how to make one; with one that
     exists (busy), its name. sysfs is pointed at a folder made here, not this machine's."""
-    import camfx.virtualcam as virtualcam
+    import camfx.io.virtualcam as virtualcam
 
     why = "'v4l2loopback' backend: No v4l2 loopback device found at /dev/video[0-99]"
     monkeypatch.setattr(virtualcam, "_LOOPBACK_SYSFS", tmp_path / "video4linux")
@@ -303,7 +303,7 @@ def test_other_open_errors_are_one_line(register) -> None:
 
 def test_camfx_sends_its_composited_frames_to_the_virtual_camera(register, portrait_video):
     """The whole app, in-process, with the platform's default backend replaced by the test one."""
-    from camfx.cli import main
+    from camfx.app.cli import main
 
     default = "v4l2loopback" if sys.platform.startswith("linux") else "obs"
     recorder = register(default)

@@ -10,7 +10,7 @@ this package. The steps, one module each:
   bottlenecks) for int8;
 - :mod:`camfx.convert.validate`: the TensorFlow model and its TFLite conversion on the
   same inputs, with max/mean error, PSNR (images) or IoU (segmentation), failing loudly;
-- :mod:`camfx.metadata` (in the app, since camfx reads it): TFLite metadata;
+- :mod:`camfx.tflite.metadata` (in the app, since camfx reads it): TFLite metadata;
 - :mod:`camfx.convert.magenta`: the Magenta transfer network rebuilt in Keras from the
   weights of the published .tflite, the real network the workflow is proven on.
 

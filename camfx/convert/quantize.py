@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from camfx.capture import IMAGE_SUFFIXES, spread_frames
 from camfx.convert.sources import Source
-from camfx.effects import cover
+from camfx.core.effects import cover
+from camfx.io.capture import IMAGE_SUFFIXES, spread_frames
 
 MODES = ("none", "dynamic", "float16", "int8")
 
@@ -170,8 +170,8 @@ def style_transfer_dataset(
 
 def style_bottlenecks(style_pictures: Iterable[Path], predict_model: Path) -> list[np.ndarray]:
     """Bottlenecks of style pictures, from the style prediction network (.tflite)."""
-    from camfx.runtime import load_model
-    from camfx.style import StylePredictor
+    from camfx.models.runtime import load_model
+    from camfx.models.style import StylePredictor
 
     predictor = StylePredictor(load_model(predict_model, threads=2, device="cpu"))
     pictures = [p for p in style_pictures if p.suffix.lower() in IMAGE_SUFFIXES]

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from camfx.refine import MaskSettings
+from camfx.vision.refine import MaskSettings
 
-if TYPE_CHECKING:  # camfx.segmentation builds on this module
-    from camfx.segmentation import Segmenter
+if TYPE_CHECKING:  # camfx.models.segmentation builds on this module
+    from camfx.models.segmentation import Segmenter
 
 _EPS = 1e-4
 _MAX_SIDE = 512  # px: the combined map's long side at most (the refinement's input)

@@ -22,8 +22,8 @@ from typing import Any
 
 import platformdirs
 
+from camfx.app.options import BY_KEY, Option, said
 from camfx.errors import CamfxError
-from camfx.options import BY_KEY, Option, said
 
 
 def default_path() -> Path:

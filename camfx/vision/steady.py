@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 import cv2
 import numpy as np
 
-from camfx.compositing import fill_unseen
+from camfx.vision.compositing import fill_unseen
 
 _MEAN_OF_CHANNELS = np.full((1, 3), 1 / 3, np.float32)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from camfx.imaging import shrink
+from camfx.vision.imaging import shrink
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The threaded pipeline: capture -> segment -> stylize background -> composite.
 
-Two wirings share the same stage functions (:class:`camfx.effects.Effect`):
+Two wirings share the same stage functions (:class:`camfx.core.effects.Effect`):
 
 * **live** (a camera): each hand-over is a :class:`LatestSlot` where the newest
   item wins, so latency never grows. Segmentation and compositing run for each
@@ -25,8 +25,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from camfx.capture import Frame, FrameSource
-from camfx.effects import Effect
+from camfx.core.effects import Effect
+from camfx.core.frames import Frame, FrameSource
 
 T = TypeVar("T")
 _END = object()  # end-of-stream marker in render queues

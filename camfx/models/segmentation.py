@@ -4,7 +4,7 @@ Every segmenter is a small subclass of :class:`Segmenter` that says its input
 size and turns one model-sized RGB picture into a person probability map; the
 base class does the geometry (how a frame of any shape is fitted into the
 model's input, see :data:`FITS`) and returns a low-resolution map that covers the
-whole frame. :mod:`camfx.refine` turns that map into the final mask at the
+whole frame. :mod:`camfx.vision.refine` turns that map into the final mask at the
 frame's resolution; :meth:`Segmenter.segment` is the plain version of that.
 """
 
@@ -20,12 +20,14 @@ from typing import ClassVar, Literal
 import cv2
 import numpy as np
 
-from camfx import deeplab_logits, metadata, models
-from camfx.combine import CombinedSegmenter
 from camfx.errors import CamfxError
-from camfx.imaging import shrink
-from camfx.refine import MaskSettings
-from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.models import derived
+from camfx.models import registry as models
+from camfx.models.combine import CombinedSegmenter
+from camfx.models.runtime import Device, TFLiteModel, load_model
+from camfx.tflite import deeplab_cut, metadata
+from camfx.vision.imaging import shrink
+from camfx.vision.refine import MaskSettings
 
 log = logging.getLogger(__name__)
 
@@ -420,7 +422,7 @@ class DeepLabSegmenter(Segmenter):
         super().__init__(fit)
         self._model = model
         self._input = np.empty((1, *self.input_size, 3), np.float32)
-        # The model cut before its upsampling (camfx.deeplab_logits) gives 33x33 logits.
+        # The model cut before its upsampling (camfx.tflite.deeplab_cut) gives 33x33 logits.
         self._coarse = tuple(model.outputs[0].shape[1:3]) != tuple(self.input_size)
 
     @classmethod
@@ -428,7 +430,7 @@ class DeepLabSegmenter(Segmenter):
         """The published model cut before its final upsampling; the model as published
         (checked, with its fix-it errors) when that cannot be made."""
         try:
-            path = deeplab_logits.logits_model_path(models.require(model_name))
+            path = derived.deeplab_logits_model(models.require(model_name))
             model = load_model(path, threads, device)
             shapes = (model.inputs[0].shape, model.outputs[0].shape)
             if shapes[0] != (1, *cls.input_size, 3) or shapes[1][-1] != cls.CLASSES:
@@ -446,7 +448,7 @@ class DeepLabSegmenter(Segmenter):
         logits = self._model.run(self._input)[0][0]
         lead = person_lead(logits, self.PERSON_CLASS)
         if self._coarse:
-            lead = deeplab_logits.upsample_aligned(lead, self.input_size)
+            lead = deeplab_cut.upsample_aligned(lead, self.input_size)
         return _sigmoid(lead - self.EDGE_LOGIT)
 
 
@@ -558,9 +560,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
 
 
-# name -> (class, model name in camfx.models; for a combination, its members' names)
+# name -> (class, model name in camfx.models.registry; for a combination, its members' names)
 SEGMENTERS: dict[str, tuple[type[Segmenter] | type[CombinedSegmenter], str]] = {
-    # The default: both selfie models, their log-odds averaged (camfx.combine), the
+    # The default: both selfie models, their log-odds averaged (camfx.models.combine), the
     # general one on a window around the people (track: small, distant people seen
     # larger). On real people (README) it beats each of them and DeepLab.
     "selfie-pair": (CombinedSegmenter, "selfie:track+selfie-landscape"),

@@ -14,16 +14,16 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from camfx.capture import FrameSource, open_source
-from camfx.controls import HELP, Controls
-from camfx.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
+from camfx.app.controls import HELP, Controls
+from camfx.app.options import parse_mix
+from camfx.core.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
+from camfx.core.frames import FrameSource
+from camfx.core.pipeline import OutputFrame, Pipeline
 from camfx.errors import CamfxError
-from camfx.options import parse_mix
-from camfx.pipeline import OutputFrame, Pipeline
-from camfx.refine import MaskSettings
-from camfx.runtime import Device
-from camfx.segmentation import Fit, create_segmenter
-from camfx.style import (
+from camfx.io.capture import open_source
+from camfx.models.runtime import Device
+from camfx.models.segmentation import Fit, create_segmenter
+from camfx.models.style import (
     Style,
     bundled_styles,
     create_predictor,
@@ -32,6 +32,7 @@ from camfx.style import (
     resolve_style,
     style_size,
 )
+from camfx.vision.refine import MaskSettings
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    from camfx.outputs import check_outputs
+    from camfx.io.recorder import check_outputs
 
     outputs = {"--record": options.record, "--matte": options.matte}
     check_outputs(outputs, input_files(options), options.overwrite)
@@ -300,8 +301,8 @@ class Session:
         return True
 
     def _open_sinks(self, shape: tuple[int, ...]) -> None:
-        from camfx.outputs import VideoRecorder  # device I/O stays out of the core
-        from camfx.window import Window
+        from camfx.io.recorder import VideoRecorder  # device I/O stays out of the core
+        from camfx.io.window import Window
 
         height, width = shape[:2]
         options, fps = self.options, self.source.fps
@@ -324,7 +325,7 @@ class Session:
                 VideoRecorder(options.matte, (width, height), fps)
             )
         if options.virtual_cam is not None:
-            from camfx.virtualcam import VirtualCamera
+            from camfx.io.virtualcam import VirtualCamera
 
             camera = VirtualCamera(options.virtual_cam or None, (width, height), fps)
             self.camera = self.stack.enter_context(camera)
@@ -337,7 +338,7 @@ class Session:
             self.controls.say("h: help")
 
     def _toggle_recording(self) -> None:
-        from camfx.outputs import VideoRecorder, free_name
+        from camfx.io.recorder import VideoRecorder, free_name
 
         if self.key_recording is not None:
             self.key_recording.close()
@@ -374,12 +375,12 @@ class Session:
                 "--audio records a microphone with a live recording; a rendered file "
                 "keeps its own sound (use --live to record a file as it plays)"
             )
-        from camfx.audio import Microphone  # device I/O stays out of the core
+        from camfx.io.audio import Microphone  # device I/O stays out of the core
 
         return Microphone(self.options.audio or None)
 
     def _snapshot(self) -> None:
-        from camfx.outputs import save_picture
+        from camfx.io.recorder import save_picture
 
         if self.last is None:
             return

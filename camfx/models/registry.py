@@ -19,7 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from camfx.errors import CamfxError
-from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.models.runtime import Device, TFLiteModel, load_model
 
 log = logging.getLogger(__name__)
 

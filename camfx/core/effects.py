@@ -24,13 +24,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.compositing import CleanPlate, composite
 from camfx.errors import CamfxError
-from camfx.imaging import shrink
-from camfx.refine import MaskRefiner, MaskSettings
-from camfx.segmentation import Segmenter
-from camfx.steady import SteadyBackground
-from camfx.style import StylePredictor, Stylizer, read_image
+from camfx.models.segmentation import Segmenter
+from camfx.models.style import StylePredictor, Stylizer, read_image
+from camfx.vision.compositing import CleanPlate, composite
+from camfx.vision.imaging import shrink
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx.vision.steady import SteadyBackground
 
 EFFECTS = ("style", "blur", "image", "video", "color", "none")
 TARGETS = ("background", "person", "all")
@@ -126,7 +126,7 @@ class Effect:
     steady painting, a compositing buffer): each of ``segment``, ``background`` and
     ``composite`` must be called from one thread at a time, in frame order. The
     painted background (style effect, background target) is steady: repainted only
-    where the room changed (:mod:`camfx.steady`); ``steady=False`` paints every frame.
+    where the room changed (:mod:`camfx.vision.steady`); ``steady=False`` paints every frame.
     """
 
     def __init__(
@@ -146,7 +146,7 @@ class Effect:
         self.predictor = predictor  # for strength < 1: the frame's own bottleneck
         self.refiner = MaskRefiner(mask_settings)
         self.plate = CleanPlate()
-        # The painted background: repainted only where the room changed (camfx.steady).
+        # The painted background: repainted only where the room changed (camfx.vision.steady).
         # steady=False paints every frame afresh, as camfx did before (for comparisons).
         self.steady = steady
         self.painting = SteadyBackground()
@@ -247,7 +247,7 @@ class Effect:
 
 def _scaled(painting: np.ndarray, size: tuple[int, int], offset: tuple[float, float]) -> np.ndarray:
     """The painting scaled to `size` (bicubic), moved by `offset` px of its own size: the
-    part of a pixel the camera moved that the painting has not (camfx.steady)."""
+    part of a pixel the camera moved that the painting has not (camfx.vision.steady)."""
     if offset == (0.0, 0.0):
         return cv2.resize(painting, size, interpolation=cv2.INTER_CUBIC)
     sx, sy = size[0] / painting.shape[1], size[1] / painting.shape[0]

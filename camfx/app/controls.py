@@ -14,8 +14,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from camfx.effects import EFFECTS, TARGETS, Effect
-from camfx.style import Style
+from camfx.core.effects import EFFECTS, TARGETS, Effect
+from camfx.models.style import Style
 
 HELP = (
     ("q, Esc", "quit"),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from camfx import models
+from camfx.models import registry as models
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,16 @@ def code_fingerprint(modules: Sequence[ModuleType]) -> bytes:
     for module in modules:
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.digest()
+
+
+def deeplab_logits_model(published: Path) -> Path:
+    """DeepLab cut before its final resize (:mod:`camfx.tflite.deeplab_cut`), built from
+    the published file into the cache."""
+    from camfx.tflite import deeplab_cut, graph
+
+    return derived_model(
+        published, "logits", deeplab_cut.strip_final_upsampling, (graph, deeplab_cut)
+    )
 
 
 def derived_model(

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.effects import cover
-from camfx.evaluation import key_alpha, read_frames
+from camfx.core.effects import cover
+from camfx_eval.evaluation import key_alpha, read_frames
 
 STILL_REPEATS = 12  # frames a still is fed for; the last is scored
 TOLERANCE = 3  # px, boundary F

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfx.style import bundled_styles
+from camfx.models.style import bundled_styles
 from camfx.tflite.graph import op_counts
 from camfx.tflite.runner import TransferRunner, max_mean_abs_diff
 from camfx.tflite.transfer import (

@@ -9,25 +9,18 @@ model's by 2e-6 on average, 1.2e-3 at most (where the runner-up class changes be
 grid points), and each run saves about 2 ms on two cores (0.7 ms of the model's own
 resizes, 1.4 ms of comparing 21 classes at 257x257).
 
-The edited model is built from the published file on first use (a few ms) into the
-model cache, named by that file's hash; when it cannot be (another runtime, a file
-that doesn't end that way), the published model is used as it is.
+camfx builds the edited model from the published file on first use (a few ms) into the
+model cache (:func:`camfx.models.derived.deeplab_logits_model`); when it cannot be
+(another runtime, a file that doesn't end that way), the published model is used.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 
-from camfx import derived
-from camfx.tflite import graph as graph_editor
 from camfx.tflite.graph import Op, load_model_object, pack_model
 
-log = logging.getLogger(__name__)
 
 def strip_final_upsampling(data: bytes) -> bytes:
     """The model with the RESIZE_BILINEAR ops that end it removed; raises ValueError
@@ -45,12 +38,6 @@ def strip_final_upsampling(data: bytes) -> bytes:
         raise ValueError("the model does not end in a bilinear resize")
     graph.sg.outputs = [output]
     return pack_model(graph)
-
-
-def logits_model_path(published: Path) -> Path:
-    """The cut model for `published`, built into the model cache if it is not there."""
-    code = (graph_editor, sys.modules[__name__])
-    return derived.derived_model(published, "logits", strip_final_upsampling, code)
 
 
 def upsample_aligned(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Sound from a microphone, for live recordings: captured in PortAudio's own thread,
 each block stamped with the time.monotonic() of its first sample (the clock capture
-stamps frames with), so that camfx.outputs can lay it beside the frames.
+stamps frames with), so that camfx.io.recorder can lay it beside the frames.
 
 sounddevice (PortAudio) rather than PyAV's ``alsa`` input: PyAV's wheel carries its own
 alsa-lib, which looks for its configuration and plugins under the wheel's build prefix

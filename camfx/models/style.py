@@ -21,9 +21,10 @@ import numpy as np
 import platformdirs
 
 import camfx
-from camfx import derived, models
 from camfx.errors import CamfxError
-from camfx.runtime import Device, TFLiteModel, load_model
+from camfx.models import derived
+from camfx.models import registry as models
+from camfx.models.runtime import Device, TFLiteModel, load_model
 from camfx.tflite.transfer import BOTTLENECK_SIZE
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ Three runs over the same video scaled to --width x --height:
 Each run also gives its CPU use (process CPU seconds per wall second, all threads;
 the machine's other load beside it, from /proc/stat where there is one) and the
 painted background's change over the input's, frame to frame and 30 frames apart,
-on background pixels (camfx.stability; the bench clip is a fixed camera).
+on background pixels (camfx.vision.stability; the bench clip is a fixed camera).
 
 It prints figures and ratios, nothing else: no pass/fail thresholds.
 """
@@ -27,13 +27,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from camfx.app import RunOptions, build_effect, default_threads
-from camfx.capture import VideoCaptureSource
-from camfx.effects import Effect
+from camfx.app.session import RunOptions, build_effect, default_threads
+from camfx.core.effects import Effect
+from camfx.core.pipeline import Pipeline
 from camfx.errors import CamfxError
-from camfx.pipeline import Pipeline
-from camfx.stability import StabilityMeter
-from camfx.style import create_stylizer, resolve_style
+from camfx.io.capture import VideoCaptureSource
+from camfx.models.style import create_stylizer, resolve_style
+from camfx.vision.stability import StabilityMeter
 
 
 @dataclass

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
-from camfx.style import Style, bundled_styles, create_stylizer, read_image, style_size
+from camfx.models.style import Style, bundled_styles, create_stylizer, read_image, style_size
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ INK = (40, 40, 40)
 
 def first_frame(source: str) -> np.ndarray:
     """The frame to paint: a picture, a video's first frame, or what a camera sees now."""
-    from camfx.capture import open_source  # device I/O stays out of the drawing
+    from camfx.io.capture import open_source  # device I/O stays out of the drawing
 
     with open_source(source, live=False) as frames:
         frame = frames.read()

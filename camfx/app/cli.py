@@ -12,11 +12,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from camfx import __version__, config
-from camfx.app import PRESETS, RunOptions, run
-from camfx.effects import EffectSettings
-from camfx.errors import CamfxError
-from camfx.options import (
+from camfx import __version__
+from camfx.app import config
+from camfx.app.options import (
     BENCH_OPTIONS,
     BY_FIELD,
     OPTIONS,
@@ -25,8 +23,11 @@ from camfx.options import (
     parse_color,
     said,
 )
-from camfx.outputs import UNBROKEN
-from camfx.refine import MaskSettings
+from camfx.app.session import PRESETS, RunOptions, run
+from camfx.core.effects import EffectSettings
+from camfx.errors import CamfxError
+from camfx.io.recorder import UNBROKEN
+from camfx.vision.refine import MaskSettings
 
 log = logging.getLogger("camfx")
 
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def run_parser() -> argparse.ArgumentParser:
-    """The command line, built from the options table (camfx.options)."""
+    """The command line, built from the options table (camfx.app.options)."""
     p = _Parser(
         prog="camfx",
         description="You, live, in front of a background painted in the style of a picture.",
@@ -169,7 +170,7 @@ def helper_parser() -> argparse.ArgumentParser:
 
 
 def cmd_styles() -> None:
-    from camfx.style import bundled_styles
+    from camfx.models.style import bundled_styles
 
     for number, style in enumerate(bundled_styles().values(), start=1):
         key = f"[{number}]" if number <= 9 else ""  # picked with 1-9 in the window
@@ -177,7 +178,7 @@ def cmd_styles() -> None:
 
 
 def cmd_models(action: str | None, source: Path | None, trust: list[Path] = ()) -> None:
-    from camfx import models
+    from camfx.models import registry as models
 
     if action == "fetch":
         if trust and source is None:
@@ -197,7 +198,7 @@ def cmd_models(action: str | None, source: Path | None, trust: list[Path] = ()) 
 
 def list_cameras(indexes: range = range(10)) -> None:
     """Print each camera index that opens and delivers a frame, with its size."""
-    from camfx.capture import probe_camera
+    from camfx.io.capture import probe_camera
 
     found = [(i, size) for i in indexes if (size := probe_camera(i)) is not None]
     for index, (width, height) in found:
@@ -288,7 +289,7 @@ def _dispatch(argv: list[str]) -> int:
         args = helper_parser().parse_args(argv)
         setup_logging(args.verbose)
         if args.command == "styles" and args.gallery is not None:
-            from camfx.gallery import make_gallery
+            from camfx.app.gallery import make_gallery
 
             make_gallery(args.gallery, args.input, args.pictures)
             print(f"wrote {args.gallery}")
@@ -297,7 +298,7 @@ def _dispatch(argv: list[str]) -> int:
         elif args.command == "models":
             cmd_models(args.action, getattr(args, "source", None), getattr(args, "trust", []))
         else:
-            from camfx.bench import run_bench
+            from camfx.app.bench import run_bench
 
             check(vars(args), BENCH_OPTIONS)
             run_bench(args.input, args.seconds, (args.width, args.height), args.segmenter, args.fps)
@@ -308,7 +309,7 @@ def _dispatch(argv: list[str]) -> int:
         list_cameras()
         return 0
     if args.list_audio_devices:
-        from camfx.audio import list_devices
+        from camfx.io.audio import list_devices
 
         list_devices()
         return 0

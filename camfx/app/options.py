@@ -1,6 +1,6 @@
 """Every option of `camfx [options]`, in one table.
 
-The command line (argparse), the config file (camfx.config) and the checks all read
+The command line (argparse), the config file (camfx.app.config) and the checks all read
 ``OPTIONS``: one row per option says its flags, where its value goes in RunOptions,
 its type, default, range and help. ``problem`` is the one place an option's value is
 checked, so a typed value, a config file value and a preset's value obey the same
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from camfx.effects import EFFECTS, TARGETS
-from camfx.refine import MaskSettings
-from camfx.runtime import DEVICES
-from camfx.segmentation import FITS, SEGMENTERS
+from camfx.core.effects import EFFECTS, TARGETS
+from camfx.models.runtime import DEVICES
+from camfx.models.segmentation import FITS, SEGMENTERS
+from camfx.vision.refine import MaskSettings
 
 # value: takes a value; flag: --x sets True; off: --no-x sets the field False;
 # switch: --x / --no-x; optional: --x alone gives `const`, --x VALUE gives VALUE.

@@ -1,9 +1,9 @@
 """Recordings: H.264 MP4 files, with the source's audio when rendering a file, or a
-microphone's (camfx.audio) when recording live.
+microphone's (camfx.io.audio) when recording live.
 
 PyAV (FFmpeg's libraries, shipped in the wheel) writes H.264 into MP4 without an
 ffmpeg binary on the user's machine, and copies audio packets as they are. The
-other sinks are camfx.window (the window) and camfx.virtualcam (a virtual webcam).
+other sinks are camfx.io.window (the window) and camfx.io.virtualcam (a virtual webcam).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from camfx.errors import CamfxError
 
 if TYPE_CHECKING:
-    from camfx.audio import Microphone
+    from camfx.io.audio import Microphone
 
 # The containers camfx writes H.264 into, by the name's extension (FFmpeg's format names).
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}

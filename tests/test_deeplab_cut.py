@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx import deeplab_logits, models
-from camfx.deeplab_logits import strip_final_upsampling, upsample_aligned
-from camfx.segmentation import DeepLabSegmenter, create_segmenter
+from camfx.models import derived
+from camfx.models import registry as models
+from camfx.models.segmentation import DeepLabSegmenter, create_segmenter
+from camfx.tflite import deeplab_cut
+from camfx.tflite.deeplab_cut import strip_final_upsampling, upsample_aligned
 from tests.conftest import MEDIA, read_video_frames
 
 
@@ -38,10 +40,10 @@ def test_the_cut_model_gives_the_published_probability(model_inputs):
 
 def test_the_cut_model_is_built_once_into_the_cache(isolated_env):
     published = models.require("deeplab")
-    path = deeplab_logits.logits_model_path(published)
+    path = derived.deeplab_logits_model(published)
     assert path.is_relative_to(isolated_env) and path.stat().st_size > 0
     built = path.stat().st_mtime_ns
-    assert deeplab_logits.logits_model_path(published) == path
+    assert derived.deeplab_logits_model(published) == path
     assert path.stat().st_mtime_ns == built
 
 
@@ -54,7 +56,7 @@ def test_without_the_cut_deeplab_runs_as_published(monkeypatch, caplog, model_in
     def refuse(data: bytes) -> bytes:
         raise ValueError("no schema here")
 
-    monkeypatch.setattr(deeplab_logits, "strip_final_upsampling", refuse)
+    monkeypatch.setattr(deeplab_cut, "strip_final_upsampling", refuse)
     with caplog.at_level(logging.WARNING):
         segmenter = create_segmenter("deeplab", device="cpu")
     assert "DeepLab runs as published (no schema here)" in caplog.text

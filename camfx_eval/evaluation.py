@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.effects import cover
+from camfx.core.effects import cover
 
 
 @dataclass(frozen=True)

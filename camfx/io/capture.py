@@ -13,14 +13,13 @@ import logging
 import os
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from camfx.core.frames import FrameSource
 from camfx.errors import CamfxError
 
 log = logging.getLogger(__name__)
@@ -40,13 +39,6 @@ def camera_target(index: int) -> int | str:
     return index if not template else template.replace("{index}", str(index))
 
 
-@dataclass(frozen=True)
-class Frame:
-    index: int  # position in the source, from 0
-    image: np.ndarray  # BGR uint8
-    captured_at: float  # time.monotonic() when it was read
-
-
 def to_bgr(image: np.ndarray) -> np.ndarray:
     """Any frame a device or file gives (grey, BGRA, 16-bit) as 8-bit, 3-channel BGR."""
     if image.dtype != np.uint8:
@@ -58,33 +50,6 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     return image
-
-
-class FrameSource(ABC):
-    """Where frames come from. Use as a context manager; ``read`` returns None at the end."""
-
-    live: bool  # drop frames rather than let latency grow
-    fps: float
-    frame_count: int | None  # None when unknown or endless
-    frame_size: tuple[int, int]  # (width, height) of the frames it delivers, as far as known
-
-    @abstractmethod
-    def read(self) -> np.ndarray | None:
-        """The next frame (BGR uint8), or None when the source has ended."""
-
-    status: str | None = None  # a passing condition to show the user, e.g. "camera lost"
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release the device or file."""
-
-    def interrupt(self) -> None:  # noqa: B027 - optional hook
-        """Make a `read` that is waiting (e.g. for a camera to come back) return None soon."""
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class VideoCaptureSource(FrameSource):

@@ -1,0 +1,1 @@
+"""The frames' path: the pipeline's threads and the per-frame effect work."""
