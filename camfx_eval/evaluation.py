@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.core.effects import cover
+from camfx.vision.imaging import cover
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.core.effects import cover
+from camfx.vision.imaging import cover
 from camfx_eval.evaluation import key_alpha, read_frames
 
 STILL_REPEATS = 12  # frames a still is fed for; the last is scored

@@ -10,7 +10,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from camfx.core.effects import cover
+from camfx.vision.imaging import cover
 from camfx_eval.evaluation import key_alpha
 
 

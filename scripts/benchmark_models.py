@@ -29,9 +29,9 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from camfx.convert.validate import label_iou, labels_of, psnr_of
-from camfx.core.effects import cover
 from camfx.io.capture import spread_frames
 from camfx.models.style import bundled_styles
+from camfx.vision.imaging import cover
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CAMFX_SHARED", ROOT.parent / "shared"))

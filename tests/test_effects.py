@@ -68,7 +68,7 @@ def test_targets_choose_where_the_style_goes(models, frame, regions):
 
 def test_blur_lowers_the_background_s_fine_detail_only(models, regions):
     # A busy background, so there is detail to lose: the keyed person over a painting.
-    from camfx.core.effects import cover
+    from camfx.vision.imaging import cover
     from camfx_eval.evaluation import place_person
 
     portrait = read_video_frames(MEDIA / "portrait_720.mp4", every=90)[1]

@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from camfx.convert.sources import Source
-from camfx.core.effects import cover
 from camfx.io.capture import IMAGE_SUFFIXES, spread_frames
+from camfx.vision.imaging import cover
 
 MODES = ("none", "dynamic", "float16", "int8")
 

@@ -28,7 +28,7 @@ from camfx.errors import CamfxError
 from camfx.models.segmentation import Segmenter
 from camfx.models.style import StylePredictor, Stylizer, read_image
 from camfx.vision.compositing import CleanPlate, composite
-from camfx.vision.imaging import shrink
+from camfx.vision.imaging import cover, shrink
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.steady import SteadyBackground
 
@@ -104,19 +104,6 @@ class VideoBackdrop(Backdrop):
         if self._covered is None or self._covered[:2] != (self._shown, size):
             self._covered = (self._shown, size, cover(self._current, size))
         return self._covered[2]
-
-
-def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale and centre-crop a picture to exactly `size` (width, height)."""
-    w, h = size
-    scale = max(w / image.shape[1], h / image.shape[0])
-    resized = cv2.resize(
-        image,
-        (max(w, round(image.shape[1] * scale)), max(h, round(image.shape[0] * scale))),
-        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-    )
-    top, left = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
-    return resized[top : top + h, left : left + w]
 
 
 class Effect:

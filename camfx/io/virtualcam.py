@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from camfx.errors import CamfxError
+from camfx.vision.imaging import contain
 
 MODPROBE = "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=camfx"
 # v4l2loopback devices have no bus behind them, so sysfs lists them as virtual.
@@ -141,7 +142,7 @@ class VirtualCamera:
                         return
                     frame, latest_seq = self._latest, self._latest_seq
                 if latest_seq != seq:  # a new frame; otherwise repeat the converted last one
-                    out = fit_frame(frame, size)
+                    out = contain(frame, size)
                     if self._rgb:
                         out = cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
                     seq = latest_seq
@@ -151,22 +152,6 @@ class VirtualCamera:
         except Exception as exc:  # reported by the next send()
             with self._cond:
                 self._error = exc
-
-
-def fit_frame(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale ``image`` to fit ``size`` (width, height), keeping proportions; pad with black."""
-    width, height = size
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return np.ascontiguousarray(image)
-    scale = min(width / w, height / h)
-    fit_w, fit_h = min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    scaled = cv2.resize(image, (fit_w, fit_h), interpolation=interpolation)
-    out = np.zeros((height, width, image.shape[2]), dtype=image.dtype)
-    x, y = (width - fit_w) // 2, (height - fit_h) // 2
-    out[y : y + fit_h, x : x + fit_w] = scaled
-    return out
 
 
 def explain_open_error(message: str, device: str | None = None) -> str:

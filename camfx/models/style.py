@@ -26,6 +26,7 @@ from camfx.models import derived
 from camfx.models import registry as models
 from camfx.models.runtime import Device, TFLiteModel, load_model
 from camfx.tflite.transfer import BOTTLENECK_SIZE
+from camfx.vision.imaging import cover
 
 log = logging.getLogger(__name__)
 
@@ -119,23 +120,10 @@ class StylePredictor:
         self._model = model
 
     def bottleneck(self, image_bgr: np.ndarray) -> np.ndarray:
-        square = _center_square(image_bgr, PREDICT_SIZE)
+        # the short side to PREDICT_SIZE, the middle cut out, as the Magenta examples do
+        square = cover(image_bgr, (PREDICT_SIZE, PREDICT_SIZE), cv2.INTER_AREA)
         rgb = cv2.cvtColor(square, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
         return self._model.run(rgb[None])[0].astype(np.float32).reshape(1, 1, 1, -1)
-
-
-def _center_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize the short side to `size` and crop the middle, as the Magenta examples do."""
-    h, w = image.shape[:2]
-    scale = size / min(h, w)
-    resized = cv2.resize(
-        image,
-        (max(size, round(w * scale)), max(size, round(h * scale))),
-        interpolation=cv2.INTER_AREA,
-    )
-    rh, rw = resized.shape[:2]
-    top, left = (rh - size) // 2, (rw - size) // 2
-    return resized[top : top + size, left : left + size]
 
 
 def style_cache_dir() -> Path:
