@@ -61,7 +61,14 @@ class Segmenter(ABC):
         if fit not in FITS:
             raise CamfxError(f"unknown fit '{fit}'; use one of {', '.join(FITS)}")
         self.fit = fit
-        self._tracker = PeopleTracker(self._model_wh())
+        self._people: PeopleTracker | None = None  # made on first use: input_size may be
+        # set by a subclass after this (from its model), in any order
+
+    @property
+    def _tracker(self) -> PeopleTracker:
+        if self._people is None:
+            self._people = PeopleTracker(self._model_wh())
+        return self._people
 
     @abstractmethod
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
@@ -88,7 +95,7 @@ class Segmenter(ABC):
 
     def reset(self) -> None:
         """Forget where the people were: the next frame starts a new stream."""
-        self._tracker = PeopleTracker(self._model_wh())
+        self._people = None
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         """`settings` with this segmenter's own tweaks (see ``mask_tweaks``)."""
@@ -159,11 +166,11 @@ class Segmenter(ABC):
             # the model was unsure of were outside it). The window spans the frame's
             # height, as in a landscape frame, and so holds the whole frame: letterbox.
             return self._fitted(frame_bgr, pad=True)
-        window = tracker.window_for(frame_w, frame_h)
+        window = tracker.advance(frame_w, frame_h)
         if window is None:
             prob = self._tiled(frame_bgr)
             tracker.follow(*people_boxes(prob, frame_w, frame_h))
-            window = tracker.window_for(frame_w, frame_h, again=True)
+            window = tracker.window
             if window is None:  # nobody, or too many for one window
                 return prob
             # Found them: this frame's map from the window too, or the mask would
@@ -328,12 +335,17 @@ class PeopleTracker:
         self._window: Box | None = None
         self._frames = 0
 
-    def window_for(self, frame_w: int, frame_h: int, again: bool = False) -> Box | None:
-        """The window for this frame (`again`: asked once more); None: tile the frame."""
-        if (frame_w, frame_h) != self._frame_wh:  # a new stream or size: start over
+    def advance(self, frame_w: int, frame_h: int) -> Box | None:
+        """Count a new frame and give its window; None: tile the frame. A new frame size
+        (a new stream) starts over."""
+        if (frame_w, frame_h) != self._frame_wh:
             self._frame_wh, self._window, self._frames = (frame_w, frame_h), None, 0
-        if not again:
-            self._frames += 1
+        self._frames += 1
+        return self._window
+
+    @property
+    def window(self) -> Box | None:
+        """The current window (after `follow`), without counting a frame."""
         return self._window
 
     def search_window(self) -> Box | None:
