@@ -20,7 +20,7 @@ with camera noise (flicker), per segmenter and mask setting. Nothing is written 
 errors; never of the DAVIS clips, which may not be published).
 
 Segmenters are named as for camfx (--segmenter), with a fit ("deeplab:tile") or
-combined by a rule of camfx.models.combine ("deeplab+selfie-landscape@mean").
+combined by a rule of camfx.models.segmentation.combine ("deeplab+selfie-landscape@mean").
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.models.combine import CombinedSegmenter
 from camfx.models.segmentation import FITS, SEGMENTERS, create_segmenter
+from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
@@ -146,7 +146,7 @@ def real_part(args) -> None:
 
 def named_segmenter(name: str, threads: int):
     """A segmenter by name, with an optional fit ('deeplab:tile'), or several combined
-    by a rule of camfx.models.combine ('deeplab+selfie-landscape@logit')."""
+    by a rule of camfx.models.segmentation.combine ('deeplab+selfie-landscape@logit')."""
     spec, _, rule = name.partition("@")
     members = []
     for part in spec.split("+"):

@@ -1,4 +1,4 @@
-"""Segmenters combined (camfx.models.combine), the default: measured on real people."""
+"""Segmenters combined (camfx.models.segmentation.combine), the default: measured on real people."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.models.combine import CombinedSegmenter, common_size, logit_mean_rule, mean_rule
 from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
+from camfx.models.segmentation.combine import (
+    CombinedSegmenter,
+    common_size,
+    logit_mean_rule,
+    mean_rule,
+)
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx_eval import real_eval
 from tests.conftest import MEDIA, SHARED

@@ -79,7 +79,7 @@ def test_everyone_in_a_wide_group_photo_is_foreground():
     segmenter = create_segmenter("deeplab", device="cpu")
     for _ in range(3):  # the first frame is tiled anyway; later ones must keep everyone
         mask = segmenter.segment(image) > 0.5
-    assert segmenter._tracker.window is None
+    assert segmenter.tracker.window is None
     h, w = mask.shape
     for x0, x1 in ((0.05, 0.3), (0.35, 0.6), (0.65, 0.95)):  # measured 0.91, 0.94, 0.72
         assert mask[int(0.2 * h) : int(0.8 * h), int(x0 * w) : int(x1 * w)].mean() > 0.5
@@ -137,7 +137,7 @@ def test_a_newcomer_is_found_and_kept(painted_clip):
     for _ in range(3):
         segmenter.segment(scene([100]))
     # One person: one window around her, the right of the frame is not looked at.
-    assert segmenter._tracker.window.x < 700
+    assert segmenter.tracker.window.x < 700
     searches = PeopleTracker.SEARCH_EVERY * 2 + 1  # every tile searched once
     for _ in range(searches):
         mask = segmenter.segment(scene([100, 780])) > 0.5
@@ -220,7 +220,7 @@ def test_a_person_running_past_the_window_edge_is_not_cut_straight(painted_clip)
     segmenter = create_segmenter("deeplab", device="cpu")
     for _ in range(3):
         segmenter.segment(scene(640, 0))  # small, at the left: the window sits there
-    window = segmenter._tracker.window
+    window = segmenter.tracker.window
     assert window is not None and window.x + window.w < 1000
     close = scene(1280, 0)  # as large as the frame: the right shoulder past the window
     truth = cv2.resize(alpha[..., 0], (1280, 720)) > 0.5
@@ -235,9 +235,9 @@ def test_reset_forgets_where_the_people_were(painted_clip):
     segmenter = create_segmenter("deeplab", device="cpu")
     for frame in painted_clip.frames[:3]:
         segmenter.segment(frame.image)
-    assert segmenter._tracker.window is not None
+    assert segmenter.tracker.window is not None
     segmenter.reset()
-    assert segmenter._tracker.window is None  # the next frame is tiled
+    assert segmenter.tracker.window is None  # the next frame is tiled
 
 
 REAL = SHARED / "eval" / "real"

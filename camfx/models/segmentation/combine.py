@@ -20,8 +20,8 @@ import numpy as np
 
 from camfx.vision.refine import MaskSettings
 
-if TYPE_CHECKING:  # camfx.models.segmentation builds on this module
-    from camfx.models.segmentation import Segmenter
+if TYPE_CHECKING:
+    from camfx.models.segmentation.base import Segmenter
 
 _EPS = 1e-4
 _MAX_SIDE = 512  # px: the combined map's long side at most (the refinement's input)

@@ -1,0 +1,103 @@
+"""The segmenter interface: a frame in, a person probability map out.
+
+A segmenter is a small subclass of :class:`Segmenter` that says its input size and
+turns one model-sized RGB picture into a person probability map
+(:meth:`Segmenter.person_probability`); the base class fits a frame of any shape into
+the model's input (:mod:`.fitting`) and returns a low-resolution map that covers the
+whole frame. :mod:`camfx.vision.refine` turns that map into the final mask at the
+frame's resolution; :meth:`Segmenter.segment` is the plain version of that.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from typing import ClassVar
+
+import cv2
+import numpy as np
+
+from camfx.errors import CamfxError
+from camfx.models import registry as models
+from camfx.models.runtime import Device, TFLiteModel
+from camfx.models.segmentation import fitting
+from camfx.models.segmentation.fitting import FITS, Fit
+from camfx.models.segmentation.tracking import PeopleTracker
+from camfx.vision.refine import MaskSettings
+
+
+class Segmenter(ABC):
+    """Finds the people in a frame."""
+
+    name: str
+    input_size: tuple[int, int]  # (height, width) the model takes
+    default_fit: Fit = "squash"
+    # Mask settings the command line doesn't offer, tuned to this model's output.
+    mask_tweaks: ClassVar[dict[str, float]] = {}
+    # Pixels go in as (value - mean) / std; a model file's own metadata overrides these.
+    mean: float | np.ndarray = 0.0
+    std: float | np.ndarray = 255.0
+
+    def __init__(self, fit: Fit | None = None) -> None:
+        fit = fit or self.default_fit
+        if fit not in FITS:
+            raise CamfxError(f"unknown fit '{fit}'; use one of {', '.join(FITS)}")
+        self.fit = fit
+        self._people: PeopleTracker | None = None  # made on first use: input_size may be
+        # set by a subclass after this (from its model), in any order
+
+    @property
+    def tracker(self) -> PeopleTracker:
+        """Where the people were (the ``track`` fit's window)."""
+        if self._people is None:
+            self._people = PeopleTracker(self.model_wh())
+        return self._people
+
+    @abstractmethod
+    def person_probability(self, rgb: np.ndarray) -> np.ndarray:
+        """Probability of 'person' per pixel, float32 (H, W) in [0, 1], for a model-sized RGB."""
+
+    @classmethod
+    def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
+        """The model this segmenter runs: the named one, as published."""
+        return models.load(model_name, threads=threads, device=device)
+
+    def probability_map(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Person probability over the whole frame at about the model's resolution.
+
+        The map's shape need not match the frame's proportions (with ``squash`` it
+        is the model's input shape); scaling it to the frame's size aligns it.
+        """
+        if self.fit == "track":
+            return fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
+        return fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+
+    def reset(self) -> None:
+        """Forget where the people were: the next frame starts a new stream."""
+        self._people = None
+
+    def tuned(self, settings: MaskSettings) -> MaskSettings:
+        """`settings` with this segmenter's own tweaks (see ``mask_tweaks``)."""
+        return replace(settings, **self.mask_tweaks)
+
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Soft person mask, float32 (H, W) in [0, 1], the size of the frame, unrefined."""
+        prob = self.probability_map(frame_bgr)
+        # Bilinear upscaling of the low-resolution map gives edges without stair-steps.
+        return cv2.resize(prob, frame_bgr.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+
+    def model_wh(self) -> tuple[int, int]:
+        """The model's input as (width, height)."""
+        return self.input_size[1], self.input_size[0]
+
+    def _normalized(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.subtract(rgb, self.mean, out=out, casting="unsafe")
+        out *= np.float32(1.0) / np.asarray(self.std, np.float32)
+        return out
+
+    def _run(self, small_bgr: np.ndarray) -> np.ndarray:
+        return self.person_probability(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2RGB))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
