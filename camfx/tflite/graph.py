@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Op = schema.BuiltinOperator
 TT = schema.TensorType
 FILE_IDENTIFIER = b"TFL3"
+OP_NAMES: dict[int, str] = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
 # What reading a damaged flatbuffer raises (the flatbuffers package does not verify).
 DECODE_ERRORS = (IndexError, OverflowError, TypeError, ValueError, struct.error)
 
@@ -297,10 +298,9 @@ def is_quantized(data: bytes) -> bool:
 def op_counts(data: bytes) -> dict[str, int]:
     """How many ops of each builtin kind the model has, by name."""
     graph = load_model_object(data)
-    names = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
     counts: dict[str, int] = {}
     for op in graph.ops:
-        name = names.get(graph.kind(op), str(graph.kind(op)))
+        name = OP_NAMES.get(graph.kind(op), str(graph.kind(op)))
         counts[name] = counts.get(name, 0) + 1
     return counts
 
