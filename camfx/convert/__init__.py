@@ -12,7 +12,8 @@ this package. The steps, one module each:
   same inputs, with max/mean error, PSNR (images) or IoU (segmentation), failing loudly;
 - :mod:`camfx.tflite.metadata` (in the app, since camfx reads it): TFLite metadata;
 - :mod:`camfx.convert.magenta`: the Magenta transfer network rebuilt in Keras from the
-  weights of the published .tflite, the real network the workflow is proven on.
+  weights of the published .tflite, the real network the workflow is proven on (a
+  package: the network as data, its reader, the Keras layers and model, the checks).
 
 ``scripts/convert.py`` and ``scripts/benchmark_models.py`` are the command lines.
 """

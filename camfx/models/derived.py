@@ -2,8 +2,9 @@
 without its last resize), cached by the content of what they are built from.
 
 A cached file is named by a hash of the published file's bytes *and* of the source code
-of the modules that build it, so a new download or any edit to the builder makes a new
-file: nobody has to remember to bump a version constant for a stale model to be rebuilt.
+of the modules that build it (every module of a package), so a new download or any edit
+to the builder makes a new file: nobody has to remember to bump a version constant for a
+stale model to be rebuilt.
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ from camfx.models import registry as models
 log = logging.getLogger(__name__)
 
 
+def code_files(modules: Sequence[ModuleType]) -> list[Path]:
+    """The source files of ``modules``; for a package, every module in it (the
+    style-transfer rewrites are a package of one module per pass family)."""
+    files: list[Path] = []
+    for module in modules:
+        path = Path(module.__file__ or "")
+        is_package = hasattr(module, "__path__")
+        files.extend(sorted(path.parent.rglob("*.py")) if is_package else [path])
+    return files
+
+
 def code_fingerprint(modules: Sequence[ModuleType]) -> bytes:
     """The source of ``modules``, hashed: what decides what a builder writes."""
     digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(module.__file__ or "").read_bytes())
+    for path in code_files(modules):
+        digest.update(path.read_bytes())
     return digest.digest()
 
 

@@ -12,6 +12,7 @@ unused tensors and buffers). Used by the style-transfer rewrites
 from __future__ import annotations
 
 import copy
+import struct
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 Op = schema.BuiltinOperator
 TT = schema.TensorType
 FILE_IDENTIFIER = b"TFL3"
+OP_NAMES: dict[int, str] = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
+# What reading a damaged flatbuffer raises (the flatbuffers package does not verify).
+DECODE_ERRORS = (IndexError, OverflowError, TypeError, ValueError, struct.error)
 
 _DTYPES: dict[int, type[np.generic]] = {
     TT.FLOAT32: np.float32,
@@ -174,10 +178,15 @@ class Graph:
         return len(self.model.operatorCodes) - 1
 
 
+def check_identifier(data: bytes, what: str = "model data") -> None:
+    """ValueError unless ``data`` carries the .tflite file identifier."""
+    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
+        raise ValueError(f"{what}: not a TensorFlow Lite model (no TFL3 file identifier)")
+
+
 def load_model_object(data: bytes) -> Graph:
     """A .tflite file's bytes as an editable graph (the schema's object API)."""
-    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
-        raise ValueError("not a TensorFlow Lite model (no TFL3 identifier)")
+    check_identifier(data)
     model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     if len(model.subgraphs) != 1:
         raise ValueError(f"expected a model with one subgraph, found {len(model.subgraphs)}")
@@ -289,10 +298,9 @@ def is_quantized(data: bytes) -> bool:
 def op_counts(data: bytes) -> dict[str, int]:
     """How many ops of each builtin kind the model has, by name."""
     graph = load_model_object(data)
-    names = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
     counts: dict[str, int] = {}
     for op in graph.ops:
-        name = names.get(graph.kind(op), str(graph.kind(op)))
+        name = OP_NAMES.get(graph.kind(op), str(graph.kind(op)))
         counts[name] = counts.get(name, 0) + 1
     return counts
 

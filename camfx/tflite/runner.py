@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from camfx.tflite.graph import interpreter
-from camfx.tflite.transfer import BOTTLENECK_SIZE, CONTENT_CHANNELS
+from camfx.tflite.transfer.network import BOTTLENECK_SIZE, CONTENT_CHANNELS
 
 
 class TransferRunner:

@@ -1,119 +1,36 @@
-"""Rebuild the Magenta arbitrary-style-transfer *transfer network* as a Keras model.
+"""Read the Magenta transfer network's layers and float32 weights back out of the
+published .tflite, walking its operators from the content input to the output.
 
-The published network (``style_transfer_f16_384.tflite``) ships no training graph, only a
-.tflite whose weights are float16 constants behind DEQUANTIZE ops. This module reads the
-layer sequence and the weights back out of that flatbuffer, walking its operators from the
-content input to the output, and builds the same network in Keras:
-
-- contract: reflect pad -> conv (+ bias, ReLU) x3, the last two with stride 2
-- five residual blocks: (reflect pad -> conv -> conditional instance norm [-> ReLU]) x2 + x
-- expand: (nearest x2 upsample) -> reflect pad -> conv -> conditional instance norm -> ReLU,
-  x3, the last one ending in a sigmoid instead.
-
-"Conditional instance norm" normalizes each channel over the image and scales and shifts
-it by gamma and beta computed from the 100-float style bottleneck by 1x1 convs.
-
-The Keras model uses plain TF ops (tf.pad REFLECT, Conv2D, mean, squared difference,
-rsqrt, nearest resize without half-pixel centres) so that converting it back gives the
-usual TFLite builtins, at any input size divisible by 4. It needs the TensorFlow backend.
-Its weights are the dequantized float32 values, so it matches the published model up to
-float rounding (see ``compare_with_tflite``).
+Every op must be explained by one of the network's patterns (reflect pad, conv, the
+conditional instance norm op by op as TensorFlow wrote it, residual ADDs, nearest
+upsampling), or the file is refused as another network: a rebuild that silently skipped
+an op would not be the same network.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+from camfx.convert.magenta.structure import (
+    Block,
+    ConvLayer,
+    ResidualBlock,
+    StyleAffine,
+    StyleNorm,
+    TransferModelError,
+    TransferWeights,
+)
 
 # the flatbuffer reader the size optimizer already uses (object API of LiteRT's schema)
-from camfx.tflite.graph import Graph, Op, load_model_object
-from camfx.tflite.runner import TransferRunner
-from camfx.tflite.transfer import CONTENT_CHANNELS, content_input, rewrite_transfer_model
-
-DOWNSAMPLE = 4  # two stride-2 convs: H and W must be multiples of this
-KERAS_PACKAGE = "camfx"
+from camfx.tflite.graph import DECODE_ERRORS, OP_NAMES, Graph, Op, load_model_object
+from camfx.tflite.transfer.network import CONTENT_CHANNELS
 
 _ACTIVATIONS = {0: "linear", 1: "relu"}  # TFLite fused activation codes this network uses
 _CONV_PADDING = {0: "same", 1: "valid"}  # schema.Padding
-_OP_NAMES = {v: k for k, v in vars(Op).items() if not k.startswith("_")}
-
-
-class TransferModelError(ValueError):
-    """The .tflite is not the Magenta transfer network (or a variant we cannot rebuild)."""
-
-
-# ---------------------------------------------------------------------------- structure
-
-
-@dataclass(frozen=True)
-class StyleAffine:
-    """gamma or beta of one norm: bottleneck [.., 100] @ kernel + bias -> [.., C]."""
-
-    kernel: np.ndarray  # [bottleneck, C] float32
-    bias: np.ndarray  # [C] float32
-
-
-@dataclass(frozen=True)
-class StyleNorm:
-    """Conditional instance norm: (x - mean) * rsqrt(var + eps) * gamma + beta."""
-
-    gamma: StyleAffine
-    beta: StyleAffine
-    epsilon: float
-
-
-@dataclass(frozen=True)
-class ConvLayer:
-    """[nearest upsample] -> [mirror pad] -> conv -> [style norm] -> activation."""
-
-    name: str
-    kernel: np.ndarray  # [KH, KW, Cin, Cout] float32 (Keras layout)
-    bias: np.ndarray  # [Cout] float32
-    strides: tuple[int, int]
-    dilation: tuple[int, int]
-    padding: str  # the conv's own padding: "valid" (pads are explicit here) or "same"
-    pads: tuple[tuple[int, int], tuple[int, int]]  # mirror padding (top, bottom), (left, right)
-    pad_mode: str  # "REFLECT" or "SYMMETRIC" (tf.pad modes)
-    upsample: tuple[int, int]  # nearest-neighbour factors before the padding; (1, 1): none
-    norm: StyleNorm | None
-    activation: str  # "linear", "relu" or "sigmoid"
-
-
-@dataclass(frozen=True)
-class ResidualBlock:
-    """x + layers(x)."""
-
-    name: str
-    layers: tuple[ConvLayer, ...]
-
-
-Block = ConvLayer | ResidualBlock
-
-
-@dataclass(frozen=True)
-class TransferWeights:
-    """The network read from a .tflite: its blocks in order and the sizes it was saved for."""
-
-    blocks: tuple[Block, ...]
-    content_size: tuple[int, int]  # (H, W) of the file's content input
-    bottleneck_size: int  # 100 for the published network
-
-    def layers(self) -> list[ConvLayer]:
-        """Every conv layer, residual blocks flattened, in order."""
-        out: list[ConvLayer] = []
-        for block in self.blocks:
-            out.extend(block.layers if isinstance(block, ResidualBlock) else [block])
-        return out
-
-
-# ---------------------------------------------------------------------------- reading
 
 
 def read_transfer_weights(path: str | Path) -> TransferWeights:
@@ -127,7 +44,7 @@ def read_transfer_weights(path: str | Path) -> TransferWeights:
     data = path.read_bytes()
     try:
         graph = load_model_object(data)
-    except Exception as error:  # flatbuffers raises assorted errors on a damaged file
+    except DECODE_ERRORS as error:  # what flatbuffers raises on a damaged file
         raise TransferModelError(f"{path}: not a readable TFLite model ({error})") from None
     return _Reader(graph, path).read()
 
@@ -174,7 +91,7 @@ class _Reader:
         return self.take(found[0])
 
     def kind_name_of(self, kind: int) -> str:
-        return _OP_NAMES.get(kind, str(kind))
+        return OP_NAMES.get(kind, str(kind))
 
     def take(self, op: Any) -> Any:
         self.used.add(id(op))
@@ -423,239 +340,3 @@ class _Reader:
         bias = self.const(int(op.inputs[2])) if has_bias else np.zeros(channels, np.float32)
         kernel = weights.reshape(channels, -1).T  # [O, (1, 1,) N] -> [N, O]
         return StyleAffine(np.ascontiguousarray(kernel), bias.astype(np.float32))
-
-
-# ---------------------------------------------------------------------------- Keras
-
-
-@keras.saving.register_keras_serializable(package=KERAS_PACKAGE)
-class MirrorPad(keras.layers.Layer):
-    """tf.pad REFLECT/SYMMETRIC on height and width (TFLite MIRROR_PAD)."""
-
-    def __init__(self, pads: Sequence[Sequence[int]], mode: str = "REFLECT", **kw: Any):
-        super().__init__(**kw)
-        self.pads = [[int(a), int(b)] for a, b in pads]
-        self.mode = mode
-
-    def call(self, x: Any) -> Any:
-        return tf.pad(x, [[0, 0], *self.pads, [0, 0]], mode=self.mode)
-
-    def compute_output_shape(self, shape: Sequence[int | None]) -> tuple[int | None, ...]:
-        n, h, w, c = shape
-        (t, b), (lft, r) = self.pads
-        return (n, None if h is None else h + t + b, None if w is None else w + lft + r, c)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "pads": self.pads, "mode": self.mode}
-
-
-@keras.saving.register_keras_serializable(package=KERAS_PACKAGE)
-class NearestUpsample(keras.layers.Layer):
-    """Nearest-neighbour upsampling by integer factors without half-pixel centres: TFLite
-    RESIZE_NEAREST_NEIGHBOR as in the published graph, which the size optimizer rewrites
-    (keras' UpSampling2D repeats instead; tf.image.resize sets half_pixel_centers)."""
-
-    def __init__(self, factors: Sequence[int] = (2, 2), **kw: Any):
-        super().__init__(**kw)
-        self.factors = [int(f) for f in factors]
-
-    def call(self, x: Any) -> Any:
-        fh, fw = self.factors
-        h, w = x.shape[1], x.shape[2]
-        if h is None or w is None:
-            dynamic = tf.shape(x)
-            size = tf.stack([dynamic[1] * fh, dynamic[2] * fw])
-        else:  # static: a constant, as in the published graph
-            size = tf.constant([h * fh, w * fw], tf.int32)
-        return tf.raw_ops.ResizeNearestNeighbor(
-            images=x, size=size, align_corners=False, half_pixel_centers=False
-        )
-
-    def compute_output_shape(self, shape: Sequence[int | None]) -> tuple[int | None, ...]:
-        n, h, w, c = shape
-        fh, fw = self.factors
-        return (n, None if h is None else h * fh, None if w is None else w * fw, c)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factors": self.factors}
-
-
-@keras.saving.register_keras_serializable(package=KERAS_PACKAGE)
-class ConditionalInstanceNorm(keras.layers.Layer):
-    """Inputs [x, gamma, beta]. The published graph's op order, hence the same rounding:
-    s = rsqrt(var + eps) * gamma; x * s + (beta - mean * s)."""
-
-    def __init__(self, epsilon: float = 1e-5, **kw: Any):
-        super().__init__(**kw)
-        self.epsilon = float(epsilon)
-
-    def call(self, inputs: Sequence[Any]) -> Any:
-        x, gamma, beta = inputs
-        mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
-        var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=[1, 2], keepdims=True)
-        scale = tf.math.rsqrt(var + self.epsilon) * gamma
-        return x * scale + (beta - mean * scale)
-
-    def compute_output_shape(self, shapes: Sequence[Any]) -> tuple[int | None, ...]:
-        return tuple(shapes[0])
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "epsilon": self.epsilon}
-
-
-def custom_objects() -> dict[str, type]:
-    """The custom layers, for keras.models.load_model (importing this module registers
-    them under the 'camfx>' prefix, so a plain load_model finds them too)."""
-    return {
-        "MirrorPad": MirrorPad,
-        "NearestUpsample": NearestUpsample,
-        "ConditionalInstanceNorm": ConditionalInstanceNorm,
-    }
-
-
-def check_size(height: int, width: int) -> None:
-    """ValueError unless H and W are multiples of 4 (the network halves twice), at least 8."""
-    for label, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise ValueError(f"{label} must be an integer, got {value!r}")
-        # the bottleneck (H/4) must be at least 2 rows for a reflect padding of 1
-        if value % DOWNSAMPLE or value < 2 * DOWNSAMPLE:
-            raise ValueError(f"{label} must be a multiple of 4, at least 8, got {value}")
-
-
-def build_transfer_model(
-    path: str | Path | TransferWeights,
-    size: tuple[int, int] = (384, 384),
-    batch_size: int | None = 1,
-) -> keras.Model:
-    """A keras.Model of the transfer network read from ``path`` for an H x W content image.
-
-    Inputs ``content_image`` [B, H, W, 3] in [0, 1] and ``style_bottleneck`` [B or 1, 1, 1,
-    N]; output the stylized [B, H, W, 3] in [0, 1]. ``batch_size=None`` leaves the batch
-    dimension free (batch 1 converts to the published model's static signature).
-    """
-    weights = path if isinstance(path, TransferWeights) else read_transfer_weights(path)
-    height, width = (int(v) for v in size)
-    check_size(height, width)
-    content = keras.Input((height, width, CONTENT_CHANNELS), batch_size, name="content_image")
-    style = keras.Input((1, 1, weights.bottleneck_size), batch_size, name="style_bottleneck")
-
-    x = content
-    for block in weights.blocks:
-        if isinstance(block, ResidualBlock):
-            y = x
-            for layer in block.layers:
-                y = _apply(layer, y, style)
-            x = keras.layers.Add(name=f"{block.name}_add")([x, y])
-        else:
-            x = _apply(block, x, style)
-    return keras.Model([content, style], x, name="magenta_transfer")
-
-
-def _apply(layer: ConvLayer, x: Any, style: Any) -> Any:
-    if layer.upsample != (1, 1):  # a resize to the same size is a copy: dropped
-        x = NearestUpsample(layer.upsample, name=f"{layer.name}_upsample")(x)
-    if any(any(p) for p in layer.pads):
-        x = MirrorPad(layer.pads, layer.pad_mode, name=f"{layer.name}_pad")(x)
-    fused = layer.activation if layer.norm is None and layer.activation != "sigmoid" else None
-    conv = keras.layers.Conv2D(
-        layer.kernel.shape[-1],
-        layer.kernel.shape[:2],
-        strides=layer.strides,
-        padding=layer.padding,
-        dilation_rate=layer.dilation,
-        activation=fused,
-        name=layer.name,
-    )
-    x = conv(x)
-    conv.set_weights([layer.kernel, layer.bias])
-    if layer.norm is not None:
-        gamma = _style_conv(layer.norm.gamma, style, f"{layer.name}_gamma")
-        beta = _style_conv(layer.norm.beta, style, f"{layer.name}_beta")
-        norm = ConditionalInstanceNorm(layer.norm.epsilon, name=f"{layer.name}_norm")
-        x = norm([x, gamma, beta])
-        if layer.activation == "relu":
-            x = keras.layers.ReLU(name=f"{layer.name}_relu")(x)
-    if layer.activation == "sigmoid":
-        x = keras.layers.Activation("sigmoid", name=f"{layer.name}_sigmoid")(x)
-    return x
-
-
-def _style_conv(affine: StyleAffine, style: Any, name: str) -> Any:
-    """gamma or beta as a 1x1 conv on the [B, 1, 1, N] bottleneck, as the published graph."""
-    conv = keras.layers.Conv2D(affine.kernel.shape[1], 1, name=name)
-    out = conv(style)
-    conv.set_weights([affine.kernel[None, None], affine.bias])
-    return out
-
-
-# ---------------------------------------------------------------------------- checking
-
-
-@dataclass(frozen=True)
-class Comparison:
-    max_abs: float
-    mean_abs: float
-
-    def __str__(self) -> str:
-        return f"max {self.max_abs:.2e}, mean {self.mean_abs:.2e}"
-
-
-def reference_tflite(tflite_path: str | Path, height: int, width: int) -> bytes:
-    """The published model, at H x W with only its size changed when H x W is not its own."""
-    data = Path(tflite_path).read_bytes()
-    graph = load_model_object(data)
-    if graph.shape(content_input(graph))[1:3] == (height, width):
-        return data
-    return rewrite_transfer_model(data, height, width, ())[0]
-
-
-def compare_with_tflite(
-    model: keras.Model | Callable[[np.ndarray, np.ndarray], np.ndarray],
-    tflite_path: str | Path | bytes,
-    content: np.ndarray | Sequence[np.ndarray],
-    bottleneck: np.ndarray,
-) -> Comparison:
-    """Largest and mean |model - tflite| over one or more content frames [1, H, W, 3].
-
-    ``model`` is a Keras model or any ``(content, bottleneck) -> image`` callable (e.g. a
-    TransferRunner of a converted model). ``tflite_path`` is the published model, resized
-    to the frames' size when that differs, or a .tflite's bytes used as they are.
-    """
-    frames = [content] if isinstance(content, np.ndarray) else list(content)
-    frames = [np.asarray(f, np.float32).reshape(1, *np.shape(f)[-3:]) for f in frames]
-    _, height, width, _ = frames[0].shape
-    if isinstance(tflite_path, bytes):
-        data = tflite_path
-    else:
-        data = reference_tflite(tflite_path, height, width)
-    reference = TransferRunner(data, threads=2)
-    bottleneck = np.asarray(bottleneck, np.float32).reshape(1, 1, 1, -1)
-    if isinstance(model, keras.Model):
-        keras_model = model
-
-        def run(frame: np.ndarray, style: np.ndarray) -> np.ndarray:
-            return np.asarray(keras_model([frame, style], training=False))
-
-    else:
-        run = model
-    worst, means = 0.0, []
-    for frame in frames:
-        diff = np.abs(np.asarray(run(frame, bottleneck), np.float64) - reference(frame, bottleneck))
-        worst = max(worst, float(diff.max()))
-        means.append(float(diff.mean()))
-    return Comparison(worst, float(np.mean(means)))
-
-
-def save_saved_model(model: keras.Model, directory: str | Path) -> Path:
-    """Export ``model`` as a SavedModel (signature ``serving_default``: inputs
-    ``content_image`` and ``style_bottleneck``, output ``output_0``)."""
-    directory = Path(directory)
-    model.export(str(directory), format="tf_saved_model", verbose=False)
-    return directory
-
-
-def tflite_from_saved_model(directory: str | Path) -> bytes:
-    """A SavedModel converted as it is (float32 weights, no optimizations)."""
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(directory))
-    return bytes(converter.convert())
