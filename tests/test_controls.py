@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfx.app.controls import HELP, Controls
+from camfx.app.controls import Controls, help_card
 from camfx.core.effects import Effect, EffectSettings, PictureBackdrop
 from camfx.models.segmentation import create_segmenter
 from camfx.models.style import bundled_styles, create_stylizer
@@ -83,7 +83,7 @@ def test_view_keys_toggle_and_app_keys_are_handed_back(controls):
     controls.handle("space")
     assert controls.paused and controls.message() == "paused"
     controls.handle("h")
-    assert controls.show_help and len(controls.help_lines()) == len(HELP) + 1
+    assert controls.show_help and len(controls.help_lines()) == len(help_card())
     assert [controls.handle(k) for k in ("q", "escape", "f", "r", "s")] == [
         "quit",
         "quit",

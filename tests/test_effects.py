@@ -109,7 +109,7 @@ def test_image_video_color_and_none(models, frame, regions):
 def test_video_backdrop_plays_at_its_own_rate_and_loops(monkeypatch):
     clip = VideoBackdrop(MEDIA / "guitar_320.mp4")  # 30 fps, 1689 frames
     now = [1000.0]
-    monkeypatch.setattr("camfx.core.effects.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("camfx.core.effects.backdrops.time.monotonic", lambda: now[0])
     first = clip.picture((64, 64)).copy()
     assert np.array_equal(clip.picture((64, 64)), first)  # no time passed: same frame
     now[0] += 2.0

@@ -313,13 +313,13 @@ def test_quitting_the_window_mid_recording_leaves_a_playable_file(display, tmp_p
 def test_the_help_card_fits_a_small_window(monkeypatch):
     """In a 320 px window the card (about 560 px wide) was cut off at both sides, the keys
     with it; it is scaled down to fit. SDL's dummy driver: no display needed."""
-    from camfx.app.session import HELP_CARD
+    from camfx.app.controls import help_card
     from camfx.io.window import Window
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     white = np.full((320, 320, 3), 255, np.uint8)
     with Window("camfx", (320, 320)) as window:
-        window.show(white, (), HELP_CARD)
+        window.show(white, (), help_card())
         import pygame
 
         shown = pygame.surfarray.array3d(window._screen).transpose(1, 0, 2)

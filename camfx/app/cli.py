@@ -59,7 +59,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def _argparse_settings(option: Option) -> dict:
-    settings: dict = {"dest": option.dest, "default": option.default, "help": option.help}
+    settings: dict = {"dest": option.dest, "default": option.default, "help": option.text()}
     if option.kind == "flag":
         return {**settings, "action": "store_true"}
     if option.kind == "off":

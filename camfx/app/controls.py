@@ -17,20 +17,26 @@ import numpy as np
 from camfx.core.effects import EFFECTS, TARGETS, Effect
 from camfx.models.style import Style
 
-HELP = (
-    ("q, Esc", "quit"),
-    ("left / right, p / n", "previous / next style"),
-    ("1-9", "pick one of the first nine styles"),
-    ("e", "next effect (" + ", ".join(EFFECTS) + ")"),
-    ("t", "next target (" + ", ".join(TARGETS) + ")"),
-    ("+ / -", "more / less style"),
-    ("m", "show the person mask"),
-    ("space", "pause"),
-    ("r", "start / stop recording"),
-    ("s", "save a snapshot (PNG)"),
-    ("f", "fullscreen"),
-    ("h", "this help"),
-)
+
+def help_card() -> tuple[tuple[str, str], ...]:
+    """The help card (`h`): a title, then each key and what it does. Made when shown,
+    so the effects listed are the ones registered now (camfx.core.effects.base)."""
+    return (
+        ("camfx keys", ""),
+        ("q, Esc", "quit"),
+        ("left / right, p / n", "previous / next style"),
+        ("1-9", "pick one of the first nine styles"),
+        ("e", "next effect (" + ", ".join(EFFECTS) + ")"),
+        ("t", "next target (" + ", ".join(TARGETS) + ")"),
+        ("+ / -", "more / less style"),
+        ("m", "show the person mask"),
+        ("space", "pause"),
+        ("r", "start / stop recording"),
+        ("s", "save a snapshot (PNG)"),
+        ("f", "fullscreen"),
+        ("h", "this help"),
+    )
+
 
 APP_ACTIONS = ("quit", "fullscreen", "record", "snapshot")
 MESSAGE_SECONDS = 2.5
@@ -106,7 +112,7 @@ class Controls:
         return cv2.cvtColor(cv2.convertScaleAbs(mask, alpha=255.0), cv2.COLOR_GRAY2BGR)
 
     def help_lines(self) -> list[str]:
-        return ["camfx keys"] + [f"{keys:<20} {what}" for keys, what in HELP]
+        return [f"{keys:<20} {what}".rstrip() for keys, what in help_card()]
 
     def _set(self, **changes: object) -> None:
         # A new frozen object: the worker threads see either the old or the new one.

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from camfx.core.effects import EFFECTS, TARGETS
+from camfx.core.effects import EFFECT_KINDS, EFFECTS, TARGETS
 from camfx.models.runtime import DEVICES
 from camfx.models.segmentation import FITS, SEGMENTERS
 from camfx.vision.refine import MaskSettings
@@ -38,11 +38,11 @@ def max_threads() -> int:
 class Option:
     flags: tuple[str, ...]  # the long flag first: its name is the config key
     field: str | None  # where the value goes in RunOptions ("mask.grow"); None: CLI only
-    help: str
+    help: str | Callable[[], str]  # a function: made when asked (e.g. the effects registered)
     type: type = str  # str, int, float, Path or bool
     default: Any = None
     kind: Kind = "value"
-    choices: tuple[str, ...] | None = None
+    choices: Sequence[str] | None = None
     low: float | None = None  # inclusive bounds; `high` may be computed on this machine
     high: float | Callable[[], float] | None = None
     check: Callable[[Any], str | None] | None = None  # more rules: a problem, or None
@@ -74,6 +74,10 @@ class Option:
             raise ValueError(text)
         return self.type(text)
 
+    def text(self) -> str:
+        """The help text."""
+        return self.help() if callable(self.help) else self.help
+
     def upper(self) -> float | None:
         return self.high() if callable(self.high) else self.high
 
@@ -100,6 +104,12 @@ def segmenter_problem(text: str) -> str | None:
     if text in SEGMENTERS or text.lower().endswith(".tflite"):
         return None
     return f"unknown segmenter '{text}': choose one of {', '.join(SEGMENTERS)} or give a .tflite"
+
+
+def effect_help() -> str:
+    """--effect's help: each registered effect and what it shows."""
+    shows = "; ".join(f"{kind.name} {kind.help}" for kind in EFFECT_KINDS.values())
+    return f"what shows where the effect applies (default: style): {shows}".replace("%", "%%")
 
 
 def parse_color(text: str) -> tuple[int, int, int]:
@@ -163,7 +173,7 @@ OPTIONS: tuple[Option, ...] = (
         default="starry",
     ),
     Option(
-        ("--effect", "-e"), "effect.effect", "style (default), blur, image, video, color, or none",
+        ("--effect", "-e"), "effect.effect", effect_help,
         default="style", choices=EFFECTS, group="effect",
     ),
     Option(

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from camfx.app.controls import HELP, Controls
+from camfx.app.controls import Controls, help_card
 from camfx.app.options import parse_mix
-from camfx.core.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
+from camfx.core.effects import EFFECT_KINDS, Backdrop, Effect, EffectSettings
 from camfx.core.frames import FrameSource
 from camfx.core.pipeline import OutputFrame, Pipeline
 from camfx.errors import CamfxError
@@ -99,13 +99,12 @@ def build_effect(options: RunOptions, style: Style, frame_size: tuple[int, int])
 
 def open_backdrop(options: RunOptions) -> Backdrop | None:
     """The --background picture or clip, checked before anything else starts."""
-    if options.effect.effect not in ("image", "video"):
+    backdrop = EFFECT_KINDS[options.effect.effect].backdrop
+    if backdrop is None:
         return None
     if options.background is None:
         raise CamfxError(f"--effect {options.effect.effect} needs --background FILE")
-    if options.effect.effect == "image":
-        return PictureBackdrop(options.background)
-    return VideoBackdrop(options.background)
+    return backdrop(options.background)
 
 
 def choose_style(options: RunOptions) -> Style:
@@ -283,7 +282,7 @@ class Session:
             lines.append(self.source.status)
         if self.key_recording is not None:
             lines.append(f"REC {self.key_recording.path.name}")
-        card = HELP_CARD if self.controls.show_help else ()
+        card = help_card() if self.controls.show_help else ()
         self.window.show(self.controls.view(self.last.image, self.last.mask), lines, card)
 
     def _serve_keys(self) -> bool:
@@ -399,7 +398,6 @@ def _timestamped() -> str:
 
 
 _END = object()
-HELP_CARD = (("camfx keys", ""), *HELP)
 
 
 def mask_as_picture(mask) -> np.ndarray:

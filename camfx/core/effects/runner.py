@@ -1,0 +1,125 @@
+"""The per-frame work, without threads: segment, make the effect's picture, composite.
+
+An :class:`Effect` is what the pipeline (and the benchmark's naive loop) call for
+each frame. What it does is set by :class:`EffectSettings`, which a user
+interface may replace at any time (a whole new frozen object: workers read one
+consistent snapshot per call):
+
+* ``effect``: the name of a registered effect (:mod:`camfx.core.effects.base`):
+  ``style`` (paint in a style), ``blur``, ``image`` or ``video`` (a picture or a
+  looping clip), ``color`` (solid), ``none`` (the frame as it is; the mask is
+  still computed, e.g. for ``--matte``).
+* ``target``: where the effect applies: ``background`` (behind the person),
+  ``person`` (the person; the background stays), ``all`` (the whole frame).
+* ``strength`` (style only): 1 paints with the style's bottleneck; lower values
+  mix in the frame's own content bottleneck, the Magenta model's way of blending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from camfx.core.effects.backdrops import Backdrop
+from camfx.core.effects.base import EFFECT_KINDS, EFFECTS, EffectKind
+from camfx.errors import CamfxError
+from camfx.models.segmentation import Segmenter
+from camfx.models.style import StylePredictor, Stylizer
+from camfx.vision.compositing import CleanPlate, composite
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx.vision.steady import SteadyBackground
+
+TARGETS = ("background", "person", "all")
+
+
+@dataclass(frozen=True)
+class EffectSettings:
+    effect: str = "style"
+    target: str = "background"
+    strength: float = 1.0  # style: 0 (the frame's own look) .. 1 (the style)
+    blur: float = 12.0  # blur: Gaussian sigma in pixels at 720p
+    color: tuple[int, int, int] = (64, 177, 0)  # color: BGR (a green-screen green)
+
+    def __post_init__(self) -> None:
+        if self.effect not in EFFECT_KINDS:
+            raise CamfxError(f"unknown effect '{self.effect}'; use one of {', '.join(EFFECTS)}")
+        if self.target not in TARGETS:
+            raise CamfxError(f"unknown target '{self.target}'; use one of {', '.join(TARGETS)}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise CamfxError(f"strength must be between 0 and 1, not {self.strength}")
+
+
+class Effect:
+    """Segment, make the effect's picture, composite. No threads of its own.
+
+    It keeps per-stream state (the mask's temporal smoothing, the clean plate, the
+    steady painting, each effect's own state, a compositing buffer): each of
+    ``segment``, ``background`` and ``composite`` must be called from one thread at a
+    time, in frame order. The painted background (style effect, background target) is
+    steady: repainted only where the room changed (:mod:`camfx.vision.steady`);
+    ``steady=False`` paints every frame.
+    """
+
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        stylizer: Stylizer,
+        mask_settings: MaskSettings | None = None,
+        settings: EffectSettings | None = None,
+        backdrop: Backdrop | None = None,
+        predictor: StylePredictor | None = None,
+        steady: bool = True,
+    ) -> None:
+        self.segmenter = segmenter
+        self.stylizer = stylizer
+        self.settings = settings or EffectSettings()
+        self.backdrop = backdrop
+        self.predictor = predictor  # for strength < 1: the frame's own bottleneck
+        self.refiner = MaskRefiner(mask_settings)
+        self.plate = CleanPlate()
+        # The painted background: repainted only where the room changed (camfx.vision.steady).
+        # steady=False paints every frame afresh, as camfx did before (for comparisons).
+        self.steady = steady
+        self.painting = SteadyBackground()
+        self._kinds: dict[str, EffectKind] = {}  # each effect used so far, with its state
+        self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
+
+    def available_effects(self) -> tuple[str, ...]:
+        """The effects this instance can switch to (image and video need their backdrop)."""
+        return tuple(name for name, kind in EFFECT_KINDS.items() if kind.available(self))
+
+    def kind(self, name: str) -> EffectKind:
+        """This stream's instance of the effect called `name` (made on first use)."""
+        if name not in self._kinds:
+            self._kinds[name] = EFFECT_KINDS[name](self)
+        return self._kinds[name]
+
+    def segment(self, image: np.ndarray) -> np.ndarray:
+        return self.refiner.refine(image, self.segmenter.probability_map(image))
+
+    def background(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The effect's picture at the frame's size: what shows where the effect applies.
+
+        (Named for the default target; for ``person`` and ``all`` it is the whole
+        frame with the effect applied.)
+        """
+        s = self.settings
+        return self.kind(s.effect).paint(image, mask, s)
+
+    def composite(self, image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
+        s = self.settings
+        if s.target == "all" or not EFFECT_KINDS[s.effect].composited:
+            return background
+        if self._inverse is None or self._inverse.shape != mask.shape:
+            self._inverse = np.empty(mask.shape, np.float32)
+        if s.target == "person":
+            return composite(background, image, mask, self._inverse)
+        return composite(image, background, mask, self._inverse)
+
+    def source(self, small: np.ndarray, small_mask: np.ndarray, target: str) -> np.ndarray:
+        """What an effect paints or blurs: the clean plate behind the person (the room
+        without them, kept across frames and effects), else the frame itself."""
+        if target == "background":
+            return self.plate.update(small, small_mask)
+        return small
