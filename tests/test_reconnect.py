@@ -10,7 +10,7 @@ import pytest
 
 from camfx.core.effects import Effect
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import ReconnectingSource
 from camfx.models.segmentation import create_segmenter
@@ -63,7 +63,7 @@ def test_camera_lost_then_back_in_another_size(frames, monkeypatch):
         create_stylizer(resolve_style("starry"), device="cpu"),
     )
     statuses, sizes = set(), []
-    with source, Pipeline(source, effect) as pipeline:
+    with source, open_pipeline(source, effect) as pipeline:
         deadline = time.monotonic() + 20
         for out in pipeline.frames():
             statuses.add(source.status)

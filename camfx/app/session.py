@@ -18,7 +18,7 @@ from camfx.app.controls import HELP, Controls
 from camfx.app.options import parse_mix
 from camfx.core.effects import Backdrop, Effect, EffectSettings, PictureBackdrop, VideoBackdrop
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import OutputFrame, Pipeline
+from camfx.core.pipeline import OutputFrame, Pipeline, open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import open_source
 from camfx.models.runtime import Device
@@ -166,7 +166,7 @@ def run(options: RunOptions) -> int:
         check_against_frame(options, source.frame_size)
         effect = build_effect(options, style, source.frame_size)
         pipeline = stack.enter_context(
-            Pipeline(source, effect, max_style_fps=options.max_style_fps)
+            open_pipeline(source, effect, max_style_fps=options.max_style_fps)
         )
         session = Session(options, source, pipeline, effect, stack)
         shown = session.run()
