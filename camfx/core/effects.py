@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -26,7 +26,7 @@ import numpy as np
 
 from camfx.errors import CamfxError
 from camfx.models.segmentation import Segmenter
-from camfx.models.style import StylePredictor, Stylizer, read_image
+from camfx.models.style import Style, StylePredictor, Stylizer, read_image
 from camfx.vision.compositing import CleanPlate, composite
 from camfx.vision.imaging import cover, shrink
 from camfx.vision.refine import MaskRefiner, MaskSettings
@@ -43,6 +43,9 @@ class EffectSettings:
     strength: float = 1.0  # style: 0 (the frame's own look) .. 1 (the style)
     blur: float = 12.0  # blur: Gaussian sigma in pixels at 720p
     color: tuple[int, int, int] = (64, 177, 0)  # color: BGR (a green-screen green)
+    # style: the one to paint, None for the stylizer's own. Part of the snapshot so a new
+    # style reaches the painter with the rest; not compared (a Style holds an array).
+    style: Style | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.effect not in EFFECTS:
@@ -141,6 +144,11 @@ class Effect:
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
         self._solid: np.ndarray | None = None  # the color effect's picture
 
+    @property
+    def style(self) -> Style:
+        """The style painted now: the settings' choice, else the stylizer's own."""
+        return self.settings.style or self.stylizer.style
+
     def available_effects(self) -> tuple[str, ...]:
         """The effects this instance can switch to (image and video need their backdrop)."""
         needs = {"image": PictureBackdrop, "video": VideoBackdrop}
@@ -195,19 +203,19 @@ class Effect:
         size = (self.stylizer.width, self.stylizer.height)
         small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
         full = (image.shape[1], image.shape[0])
+        style = s.style or self.stylizer.style  # read once from this frame's snapshot
 
         def paint(source: np.ndarray) -> np.ndarray:
-            bottleneck = None
+            bottleneck = style.bottleneck
             if s.strength < 1.0 and self.predictor is not None:
                 content = self.predictor.bottleneck(small)
-                style = self.stylizer.style.bottleneck
-                bottleneck = s.strength * style + (1 - s.strength) * content
+                bottleneck = s.strength * bottleneck + (1 - s.strength) * content
             return self.stylizer.stylize(source, bottleneck)
 
         if not (self.steady and s.target == "background"):
             painted = paint(self._source(small, small_mask, s.target))
             return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
-        key = (id(self.stylizer), self.stylizer.style.name, s.strength)
+        key = (id(self.stylizer), style.name, s.strength)
         painted, _ = self.painting.update(small, small_mask, paint, key)
         offset = self.painting.offset
         # Unchanged painting: the same full-size picture, scaled once.
