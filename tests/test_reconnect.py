@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -42,13 +43,16 @@ def frames():
 def test_camera_lost_then_back_in_another_size(frames, monkeypatch):
     monkeypatch.setattr(ReconnectingSource, "BACKOFF", (0.05, 0.1))
     big = [np.ascontiguousarray(np.pad(f, ((0, 40), (0, 80), (0, 0)))) for f in frames]
-    plan = iter(
+    plan = itertools.chain(
         [
             FakeCamera(frames, 20),  # first plug: 20 frames, then unplugged
             CamfxError("camera 0 could not be opened"),  # still away
             CamfxError("camera 0 could not be opened"),
-            FakeCamera(big, 20),  # back, in another mode
-        ]
+            FakeCamera(big, 600),  # back, in another mode (for as long as the test needs)
+        ],
+        # Then away for good: the plan never runs dry (a StopIteration in the capture
+        # thread is a worker error, raised by the pipeline however early the test leaves).
+        itertools.repeat(CamfxError("camera 0 could not be opened")),
     )
 
     def open_device():

@@ -164,7 +164,7 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    from camfx.io.recorder import check_outputs
+    from camfx.io.output_paths import check_outputs
 
     outputs = {"--record": options.record, "--matte": options.matte}
     check_outputs(outputs, input_files(options), options.overwrite)
@@ -339,7 +339,8 @@ class Session:
                 self.controls.say("h: help")
 
     def _toggle_recording(self) -> None:
-        from camfx.io.recorder import VideoRecorder, free_name
+        from camfx.io.output_paths import free_name
+        from camfx.io.recorder import VideoRecorder
 
         if self.key_recording is not None:
             self.sinks.remove(self.key_recording)
@@ -369,7 +370,7 @@ class Session:
         self.controls.say(f"recording to {path.name}")
 
     def _snapshot(self) -> None:
-        from camfx.io.recorder import save_picture
+        from camfx.io.output_paths import save_picture
 
         if self.last is None:
             return

@@ -14,8 +14,7 @@ registers its own sink with :func:`register_sink` and names it in ``RunOptions.s
 
 The devices and files behind the bundled sinks: :mod:`camfx.io.recorder` (an H.264 file,
 also the person mask as a grey video), :mod:`camfx.io.virtualcam` (a virtual webcam),
-:mod:`camfx.io.window` (the window). Each module imports its device library only when
-the sink opens.
+:mod:`camfx.io.window` (the window), each imported when its sink is made.
 """
 
 from __future__ import annotations
@@ -32,12 +31,12 @@ import numpy as np
 
 from camfx.core.pipeline import OutputFrame
 from camfx.errors import CamfxError
-from camfx.io.recorder import VideoRecorder
-from camfx.io.virtualcam import VirtualCamera
-from camfx.io.window import Window
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the device modules load when a sink opens (PyAV alone takes 0.5 s)
     from camfx.io.audio import Microphone
+    from camfx.io.recorder import VideoRecorder
+    from camfx.io.virtualcam import VirtualCamera
+    from camfx.io.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +182,8 @@ def mask_picture(frame: OutputFrame) -> np.ndarray:
 
 
 def _recording(stream: Stream, path: Path) -> Sink:
+    from camfx.io.recorder import VideoRecorder
+
     # A file rendered frame for frame keeps its sound; live timing has no source clock.
     # Live recordings are fragmented: what reached the disk plays, whatever stops camfx.
     recorder = VideoRecorder(
@@ -197,14 +198,20 @@ def _recording(stream: Stream, path: Path) -> Sink:
 
 
 def _matte(stream: Stream, path: Path) -> Sink:
+    from camfx.io.recorder import VideoRecorder
+
     return RecorderSink(VideoRecorder(path, stream.size, stream.fps), stream.live, mask_picture)
 
 
 def _virtual_camera(stream: Stream, device: str | None) -> Sink:
+    from camfx.io.virtualcam import VirtualCamera
+
     return VirtualCameraSink(VirtualCamera(device or None, stream.size, stream.fps))
 
 
 def _window(stream: Stream, title: str | None) -> Sink:
+    from camfx.io.window import Window
+
     width, height = stream.size
     scale = min(1.0, 1280 / width, 720 / height)  # at most 720p on the screen at first
     size = (round(width * scale), round(height * scale))
