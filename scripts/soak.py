@@ -20,7 +20,7 @@ import numpy as np
 
 from camfx.app.session import RunOptions, build_effect
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import open_pipeline
 from camfx.io.capture import VideoCaptureSource
 from camfx.models.style import resolve_style
 
@@ -78,7 +78,7 @@ def main() -> None:
     shown = 0
     started = time.monotonic()
     print("| frames | seconds | RSS MB | threads | queues |\n|---|---|---|---|---|")
-    with source, Pipeline(source, effect) as pipeline:
+    with source, open_pipeline(source, effect) as pipeline:
         for out in pipeline.frames():
             if out is None:
                 continue

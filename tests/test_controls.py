@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -25,25 +26,25 @@ def controls():
 
 def test_arrows_and_n_p_step_through_the_styles(controls):
     names = [s.name for s in controls.styles]
-    assert controls.effect.stylizer.style.name == names[0]
+    assert controls.effect.style.name == names[0]
     controls.handle("right")
-    assert controls.effect.stylizer.style.name == names[1]
+    assert controls.effect.style.name == names[1]
     controls.handle("n")
     controls.handle("p")
     controls.handle("left")
-    assert controls.effect.stylizer.style.name == names[0]
+    assert controls.effect.style.name == names[0]
     controls.handle("left")  # wraps around
-    assert controls.effect.stylizer.style.name == names[-1]
+    assert controls.effect.style.name == names[-1]
     assert names[-1] in controls.message() or controls.styles[-1].label in controls.message()
 
 
 def test_digits_pick_a_style_and_switch_back_to_the_style_effect(controls):
     controls.effect.settings = EffectSettings(effect="blur")
     controls.handle("3")
-    assert controls.effect.stylizer.style.name == controls.styles[2].name
+    assert controls.effect.style.name == controls.styles[2].name
     assert controls.effect.settings.effect == "style"
     controls.handle("0")  # not a style slot: nothing changes
-    assert controls.effect.stylizer.style.name == controls.styles[2].name
+    assert controls.effect.style.name == controls.styles[2].name
 
 
 def test_e_and_t_cycle_effects_and_targets(controls):
@@ -91,3 +92,18 @@ def test_view_keys_toggle_and_app_keys_are_handed_back(controls):
         "record",
         "snapshot",
     ]
+
+
+def test_a_style_key_reaches_the_painter_in_the_settings_snapshot(controls):
+    effect = controls.effect
+    shared = effect.stylizer.style
+    frame = cv2.resize(cv2.imread(str(SHARED / "media" / "kitchen.jpg")), (384, 216))
+    mask = effect.segment(frame)
+    first = effect.background(frame, mask).copy()
+    controls.handle("right")
+    # The UI thread swapped no object the painter reads: the new style is in the new
+    # frozen settings, which the painter takes once per frame.
+    assert effect.stylizer.style is shared
+    assert effect.settings.style is controls.styles[1]
+    second = effect.background(frame, mask)
+    assert cv2.absdiff(first, second).mean() > 10

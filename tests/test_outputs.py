@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from camfx.errors import CamfxError
-from camfx.io.recorder import VideoRecorder, check_outputs, free_name, save_picture
+from camfx.io.output_paths import check_outputs, free_name, save_picture
+from camfx.io.recorder import VideoRecorder
 from tests.conftest import read_video_frames
 
 
@@ -146,9 +147,9 @@ def test_the_s_key_says_saved_only_when_the_snapshot_was_written(tmp_path, monke
 def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
     tmp_path, monkeypatch, error, full
 ):
-    from camfx.io import recorder as outputs
+    from camfx.io import guarded_file as outputs
 
-    real_write = outputs._WatchedFile.write
+    real_write = outputs.WatchedFile.write
 
     def failing_write(self, data):
         if self.tell() > 20_000:
@@ -156,7 +157,7 @@ def test_a_failed_write_is_said_at_once_and_disk_full_only_when_it_is(
             raise self.error
         return real_write(self, data)
 
-    monkeypatch.setattr(outputs._WatchedFile, "write", failing_write)
+    monkeypatch.setattr(outputs.WatchedFile, "write", failing_write)
     noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)
     recorder = VideoRecorder(tmp_path / "live.mp4", (320, 240), 30.0, fragmented=True)
     with pytest.raises(CamfxError) as info, recorder:
@@ -174,9 +175,9 @@ def test_ctrl_c_landing_inside_a_write_waits_for_it(tmp_path, monkeypatch, fragm
     import signal
 
     from camfx.app import cli
-    from camfx.io import recorder as outputs
+    from camfx.io import guarded_file as outputs
 
-    real_write = outputs._WatchedFile.write
+    real_write = outputs.WatchedFile.write
     handler = cli._CtrlC()
 
     def write_with_ctrl_c(self, data):
@@ -184,7 +185,7 @@ def test_ctrl_c_landing_inside_a_write_waits_for_it(tmp_path, monkeypatch, fragm
             handler(signal.SIGINT, None)  # as if the signal arrived at this very moment
         return real_write(self, data)
 
-    monkeypatch.setattr(outputs._WatchedFile, "write", write_with_ctrl_c)
+    monkeypatch.setattr(outputs.WatchedFile, "write", write_with_ctrl_c)
     path = tmp_path / "render.mp4"
     noise = np.random.default_rng(0).integers(0, 256, (120, 160, 3), np.uint8)
     written = 0

@@ -9,7 +9,7 @@ import pytest
 
 from camfx.core.effects import Effect
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import Pipeline, open_pipeline
 from camfx.io.capture import VideoCaptureSource
 from camfx.models.segmentation import create_segmenter
 from camfx.models.style import create_stylizer, resolve_style
@@ -65,7 +65,7 @@ def collect(pipeline: Pipeline):
 
 def test_render_mode_processes_every_frame_once_in_order(effect):
     source = FirstFrames(VideoCaptureSource(GUITAR, live=False), 24)
-    with source, Pipeline(source, effect) as pipeline:
+    with source, open_pipeline(source, effect) as pipeline:
         outputs = collect(pipeline)
     assert [o.index for o, _ in outputs] == list(range(24))
     # Every frame got a background painted from itself, not a stale one.
@@ -91,7 +91,7 @@ def test_live_mode_composites_every_frame_over_the_newest_painting_while_paintin
     # 90 frames at the file's 30 fps: three seconds "from a camera"; a painting takes
     # 0.4 s more than it does, so style transfer falls behind whatever this machine is.
     source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 90)
-    with source, Pipeline(source, SlowPainter(effect, 0.4)) as pipeline:
+    with source, open_pipeline(source, SlowPainter(effect, 0.4)) as pipeline:
         outputs = collect(pipeline)
     indices = [o.index for o, _ in outputs]
     assert indices == sorted(set(indices))  # newest wins, never backwards or repeated
@@ -106,7 +106,7 @@ def test_live_mode_composites_every_frame_over_the_newest_painting_while_paintin
 
 def test_leaving_early_stops_and_joins_every_thread(effect):
     source = VideoCaptureSource(GUITAR, live=True, pace=True)
-    with source, Pipeline(source, effect) as pipeline:
+    with source, open_pipeline(source, effect) as pipeline:
         for out in pipeline.frames():
             if out is not None:
                 break
@@ -125,7 +125,7 @@ def test_a_worker_error_reaches_the_consumer_and_stops_the_pipeline(effect, live
     with (
         pytest.raises(RuntimeError, match="segmenter exploded"),
         source,
-        Pipeline(source, broken) as pipeline,
+        open_pipeline(source, broken) as pipeline,
     ):
         collect(pipeline)
     assert not pipeline_threads()
@@ -133,8 +133,38 @@ def test_a_worker_error_reaches_the_consumer_and_stops_the_pipeline(effect, live
 
 def test_live_background_repaints_can_be_capped_for_slow_machines(effect):
     source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 60)  # 2 s
-    with source, Pipeline(source, effect, max_style_fps=4) as pipeline:
+    with source, open_pipeline(source, effect, max_style_fps=4) as pipeline:
         outputs = collect(pipeline)
     painted = {o.background_index for o, _ in outputs}
     assert len(painted) < len(outputs)  # the frames in between reuse the last painting
     assert len(painted) <= 4 * 2 + 2  # at most 4 a second, plus the start
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_worker_error_surfaces_from_close_when_the_consumer_never_drains(effect, live):
+    # The consumer does not read frames() to the end (a caller that stops early, a UI
+    # paused): the error must still reach it, from __exit__, and only once.
+    broken = Effect(BrokenSegmenter(), effect.stylizer)
+    source = VideoCaptureSource(GUITAR, live=live, pace=live)
+    pipeline = open_pipeline(source, broken)
+    assert pipeline.live is live
+    with pytest.raises(RuntimeError, match="segmenter exploded"), source, pipeline:
+        wait_for(lambda: not pipeline_threads())  # the failure stopped every worker
+    assert not pipeline_threads()
+    pipeline.close()  # already said: closing again raises nothing
+
+
+def test_a_consumer_error_is_not_replaced_by_a_worker_error_at_close(effect):
+    broken = Effect(BrokenSegmenter(), effect.stylizer)
+    source = VideoCaptureSource(GUITAR, live=False)
+    with pytest.raises(KeyError), source, open_pipeline(source, broken):
+        wait_for(lambda: not pipeline_threads())
+        raise KeyError("the caller's own failure")
+    assert not pipeline_threads()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from camfx.core.effects import Effect
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import ReconnectingSource
 from camfx.models.segmentation import create_segmenter
@@ -42,14 +43,16 @@ def frames():
 def test_camera_lost_then_back_in_another_size(frames, monkeypatch):
     monkeypatch.setattr(ReconnectingSource, "BACKOFF", (0.05, 0.1))
     big = [np.ascontiguousarray(np.pad(f, ((0, 40), (0, 80), (0, 0)))) for f in frames]
-    plan = iter(
+    plan = itertools.chain(
         [
             FakeCamera(frames, 20),  # first plug: 20 frames, then unplugged
             CamfxError("camera 0 could not be opened"),  # still away
             CamfxError("camera 0 could not be opened"),
-            FakeCamera(big, 20),  # back, in another mode
-            *[CamfxError("camera 0 could not be opened")] * 1000,  # then away for good
-        ]
+            FakeCamera(big, 600),  # back, in another mode (for as long as the test needs)
+        ],
+        # Then away for good: the plan never runs dry (a StopIteration in the capture
+        # thread is a worker error, raised by the pipeline however early the test leaves).
+        itertools.repeat(CamfxError("camera 0 could not be opened")),
     )
 
     def open_device():
@@ -64,7 +67,7 @@ def test_camera_lost_then_back_in_another_size(frames, monkeypatch):
         create_stylizer(resolve_style("starry"), device="cpu"),
     )
     statuses, sizes = set(), []
-    with source, Pipeline(source, effect) as pipeline:
+    with source, open_pipeline(source, effect) as pipeline:
         deadline = time.monotonic() + 20
         for out in pipeline.frames():
             statuses.add(source.status)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from camfx.app.session import RunOptions, build_effect, default_threads
 from camfx.core.effects import Effect
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import VideoCaptureSource
 from camfx.models.style import create_stylizer, resolve_style
@@ -172,7 +172,7 @@ def run_pipeline(
     backgrounds_seen: set[int] = set()
     with (
         VideoCaptureSource(path, live=live, size=size, fps=fps, pace=live) as source,
-        Pipeline(source, effect) as pipeline,
+        open_pipeline(source, effect) as pipeline,
     ):
         started = None
         for out in pipeline.frames():

@@ -26,7 +26,7 @@ from camfx.app.options import (
 from camfx.app.session import PRESETS, RunOptions, run
 from camfx.core.effects import EffectSettings
 from camfx.errors import CamfxError
-from camfx.io.recorder import UNBROKEN
+from camfx.io.guarded_file import UNBROKEN
 from camfx.vision.refine import MaskSettings
 
 log = logging.getLogger("camfx")

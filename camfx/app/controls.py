@@ -101,7 +101,7 @@ class Controls:
 
     def status(self) -> str:
         s = self.effect.settings
-        label = self.effect.stylizer.style.label if s.effect == "style" else s.effect
+        label = self.effect.style.label if s.effect == "style" else s.effect
         strength = f" {s.strength:.0%}" if s.effect == "style" and s.strength < 1 else ""
         return f"{label}{strength} | effect {s.effect} | target {s.target}"
 
@@ -121,15 +121,14 @@ class Controls:
 
     def _step_style(self, step: int) -> None:
         names = [s.name for s in self.styles]
-        current = self.effect.stylizer.style.name
+        current = self.effect.style.name
         index = names.index(current) + step if current in names else 0
         self._pick_style(index % len(self.styles))
 
     def _pick_style(self, index: int) -> None:
         if not 0 <= index < len(self.styles):
             return
-        self.effect.stylizer.style = self.styles[index]
-        self._set(effect="style")
+        self._set(effect="style", style=self.styles[index])  # in the snapshot workers read
 
 
 def _next(options: tuple[str, ...], current: str) -> str:

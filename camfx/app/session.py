@@ -10,17 +10,24 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-import numpy as np
 from tqdm import tqdm
 
 from camfx.app.controls import Controls, help_card
 from camfx.app.options import parse_mix
 from camfx.core.effects import EFFECT_KINDS, Backdrop, Effect, EffectSettings
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import OutputFrame, Pipeline
+from camfx.core.pipeline import OutputFrame, Pipeline, open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import open_source
+from camfx.io.sinks import (
+    RecorderSink,
+    Screen,
+    Sink,
+    Stream,
+    WindowSink,
+    microphone_for,
+    open_sink,
+)
 from camfx.models.runtime import Device
 from camfx.models.segmentation import Fit, create_segmenter
 from camfx.models.style import (
@@ -65,6 +72,7 @@ class RunOptions:
     mirror: bool = False
     virtual_cam: str | None = None  # "" for the first free device, or a device name
     audio: str | None = None  # live recordings' microphone: "" the default, or a device
+    sinks: tuple[str, ...] = ()  # more sinks by registered name (camfx.io.sinks), setting None
 
 
 # Named sets of defaults for common machines; options given on the command line win.
@@ -155,7 +163,7 @@ def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list
 
 def run(options: RunOptions) -> int:
     """Run camfx until the input ends or the user quits; return the number of frames shown."""
-    from camfx.io.recorder import check_outputs
+    from camfx.io.output_paths import check_outputs
 
     outputs = {"--record": options.record, "--matte": options.matte}
     check_outputs(outputs, input_files(options), options.overwrite)
@@ -165,7 +173,7 @@ def run(options: RunOptions) -> int:
         check_against_frame(options, source.frame_size)
         effect = build_effect(options, style, source.frame_size)
         pipeline = stack.enter_context(
-            Pipeline(source, effect, max_style_fps=options.max_style_fps)
+            open_pipeline(source, effect, max_style_fps=options.max_style_fps)
         )
         session = Session(options, source, pipeline, effect, stack)
         shown = session.run()
@@ -199,11 +207,25 @@ def check_against_frame(options: RunOptions, frame_size: tuple[int, int]) -> Non
         )
 
 
+def sink_requests(options: RunOptions) -> list[tuple[str, object]]:
+    """(registered sink, its setting) for each output `options` ask for, in the order the
+    frames reach them (camfx.io.sinks)."""
+    title = f"camfx - {options.style}" if options.window else None
+    asked = [
+        ("record", options.record),
+        ("matte", options.matte),
+        ("virtual-camera", options.virtual_cam),
+        ("window", title),
+    ]
+    extra = [(name, None) for name in options.sinks]
+    return [(name, setting) for name, setting in asked if setting is not None] + extra
+
+
 class Session:
     """One run's loop: pulls finished frames, feeds the sinks, serves the window's keys.
 
-    Sinks open on the first frame, when the output size is known, and are closed
-    by the ExitStack whatever ends the run (end of input, q, Ctrl+C, an error).
+    Sinks (camfx.io.sinks) open on the first frame, when the output size is known, and
+    are closed by the ExitStack whatever ends the run (end of input, q, Ctrl+C, an error).
     """
 
     def __init__(
@@ -217,8 +239,10 @@ class Session:
         self.options, self.source, self.pipeline, self.stack = options, source, pipeline, stack
         self.controls = Controls(effect, list(bundled_styles().values()))
         self.meter = FpsMeter()
-        self.recorder = self.matte = self.window = self.camera = None
-        self.key_recording = None  # started and stopped with 'r'
+        self.sinks: list[Sink] = []  # each finished frame goes to each, in turn
+        self.stream: Stream | None = None  # what the sinks are sent, once the size is known
+        self.window: WindowSink | None = None  # also where the keys come from
+        self.key_recording: RecorderSink | None = None  # started and stopped with 'r'
         self.last: OutputFrame | None = None
         self.shown = 0
         self.input_ended = False
@@ -259,23 +283,20 @@ class Session:
     def _deliver(self, out: OutputFrame) -> None:
         self.last = out
         self.meter.tick()
-        timestamp = out.captured_at if self.pipeline.live else None
-        for recorder in (self.recorder, self.key_recording):
-            if recorder is not None:
-                recorder.write(out.image, timestamp)
-        if self.matte is not None:
-            self.matte.write(mask_as_picture(out.mask), timestamp)
-        if self.camera is not None:
-            self.camera.send(out.image)  # never blocks: it paces itself
-        self._redraw()
+        for sink in self.sinks:
+            sink.send(out)
         if self.progress is not None:
             self.progress.update(1)
         self.shown += 1
 
     def _redraw(self) -> None:
-        if self.window is None or self.last is None:
-            return
-        lines = overlay_lines(self.pipeline, self.meter, self.last)
+        """Draw the last frame again (paused, or a status to show while no frame comes)."""
+        if self.window is not None and self.last is not None:
+            self.window.send(self.last)
+
+    def _screen(self, out: OutputFrame) -> Screen:
+        """What the window draws for `out`: the view the keys chose, the overlay, the card."""
+        lines = overlay_lines(self.pipeline, self.meter, out)
         if message := self.controls.message():
             lines.append(message)
         if self.source.status:
@@ -283,7 +304,7 @@ class Session:
         if self.key_recording is not None:
             lines.append(f"REC {self.key_recording.path.name}")
         card = help_card() if self.controls.show_help else ()
-        self.window.show(self.controls.view(self.last.image, self.last.mask), lines, card)
+        return self.controls.view(out.image, out.mask), lines, card
 
     def _serve_keys(self) -> bool:
         """Apply the keys pressed; False when the user asked to quit."""
@@ -300,86 +321,55 @@ class Session:
         return True
 
     def _open_sinks(self, shape: tuple[int, ...]) -> None:
-        from camfx.io.recorder import VideoRecorder  # device I/O stays out of the core
-        from camfx.io.window import Window
-
         height, width = shape[:2]
-        options, fps = self.options, self.source.fps
-        if options.record is not None:
-            # A file rendered frame for frame keeps its sound; live timing has no source clock.
-            live = self.pipeline.live
-            audio = None if live else Path(options.input)
-            self.recorder = self.stack.enter_context(
-                VideoRecorder(
-                    options.record,
-                    (width, height),
-                    fps,
-                    audio_source=audio,
-                    fragmented=live,
-                    microphone=self._microphone(),
-                )
-            )
-        if options.matte is not None:
-            self.matte = self.stack.enter_context(
-                VideoRecorder(options.matte, (width, height), fps)
-            )
-        if options.virtual_cam is not None:
-            from camfx.io.virtualcam import VirtualCamera
-
-            camera = VirtualCamera(options.virtual_cam or None, (width, height), fps)
-            self.camera = self.stack.enter_context(camera)
-            log.info("sending to virtual camera %s", self.camera.device)
-        if options.window:
-            scale = min(1.0, 1280 / width, 720 / height)
-            self.window = self.stack.enter_context(
-                Window(f"camfx - {options.style}", (round(width * scale), round(height * scale)))
-            )
-            self.controls.say("h: help")
+        self.stream = Stream(
+            (width, height),
+            self.source.fps,
+            self.pipeline.live,
+            sound=Path(self.options.input),
+            microphone=self.options.audio,
+        )
+        for name, setting in sink_requests(self.options):
+            sink = self.stack.enter_context(open_sink(name, self.stream, setting))
+            self.sinks.append(sink)
+            if isinstance(sink, WindowSink):
+                self.window = sink
+                sink.compose = self._screen
+                self.controls.say("h: help")
 
     def _toggle_recording(self) -> None:
-        from camfx.io.recorder import VideoRecorder, free_name
+        from camfx.io.output_paths import free_name
+        from camfx.io.recorder import VideoRecorder
 
         if self.key_recording is not None:
+            self.sinks.remove(self.key_recording)
             self.key_recording.close()
             self.controls.say(f"saved {self.key_recording.path}")
             self.key_recording = None
             return
-        if self.last is None:
+        if self.last is None or self.stream is None:
             return
-        height, width = self.last.image.shape[:2]
         try:
             path = free_name(self.folder, _timestamped(), ".mp4")
         except OSError as exc:
             self.controls.say(f"cannot record in {self.folder}: {exc.strerror}")
             return
+        stream = self.stream
         recorder = VideoRecorder(
-            path, (width, height), self.source.fps, fragmented=True, microphone=self._microphone()
+            path, stream.size, stream.fps, fragmented=True, microphone=microphone_for(stream)
         )
         try:
-            self.key_recording = self.stack.enter_context(recorder)
+            self.key_recording = self.stack.enter_context(RecorderSink(recorder, stream.live))
         except CamfxError as exc:  # e.g. a microphone that --record already holds
             path.unlink(missing_ok=True)
             log.warning("%s", exc)
             self.controls.say(f"not recording: {exc}")
             return
+        self.sinks.append(self.key_recording)
         self.controls.say(f"recording to {path.name}")
 
-    def _microphone(self):
-        """A microphone for a live recording when --audio asked for one (a render keeps
-        its input's own sound)."""
-        if self.options.audio is None:
-            return None
-        if not self.pipeline.live:
-            raise CamfxError(
-                "--audio records a microphone with a live recording; a rendered file "
-                "keeps its own sound (use --live to record a file as it plays)"
-            )
-        from camfx.io.audio import Microphone  # device I/O stays out of the core
-
-        return Microphone(self.options.audio or None)
-
     def _snapshot(self) -> None:
-        from camfx.io.recorder import save_picture
+        from camfx.io.output_paths import save_picture
 
         if self.last is None:
             return
@@ -398,9 +388,3 @@ def _timestamped() -> str:
 
 
 _END = object()
-
-
-def mask_as_picture(mask) -> np.ndarray:
-    """A float mask as an 8-bit grey picture (BGR, as the recorder takes)."""
-    grey = cv2.convertScaleAbs(mask, alpha=255.0)
-    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)

@@ -1,32 +1,40 @@
 """The threaded pipeline: capture -> segment -> stylize background -> composite.
 
-Two wirings share the same stage functions (:class:`camfx.core.effects.Effect`):
+Two small wirings over the same four stages (:class:`Stages`: read, segment, paint,
+composite, each one call into :class:`camfx.core.effects.Effect`):
 
-* **live** (a camera): each hand-over is a :class:`LatestSlot` where the newest
-  item wins, so latency never grows. Segmentation and compositing run for each
-  new frame; the slow style transfer runs at its own pace in its own thread and
-  every frame is composited over the newest stylized background.
-* **render** (a file): bounded queues between the threads, so every frame is
-  segmented, stylized and composited exactly once and comes out in order, while
+* :class:`LivePipeline` (a camera): each hand-over is a :class:`LatestSlot` where the
+  newest item wins, so latency never grows. Segmentation and compositing run for each
+  new frame; the slow style transfer runs at its own pace in its own thread and every
+  frame is composited over the newest stylized background.
+* :class:`RenderPipeline` (a file): bounded queues between the threads, so every frame
+  is segmented, stylized and composited exactly once and comes out in order, while
   segmentation of one frame overlaps with style transfer of the one before.
 
-Workers never touch devices or windows; the caller pulls finished frames with
-:meth:`Pipeline.frames` and sends them wherever it wants.
+:func:`open_pipeline` picks one for a source. Both are context managers; the caller
+pulls finished frames with :meth:`Pipeline.frames` and sends them wherever it wants
+(workers never touch devices or windows). A worker's error stops the pipeline and is
+raised once: from ``frames()``, or from ``close()`` / ``__exit__`` when the caller left
+before reaching it.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
 
 from camfx.core.effects import Effect
 from camfx.core.frames import Frame, FrameSource
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _END = object()  # end-of-stream marker in render queues
@@ -82,163 +90,49 @@ class LatestSlot(Generic[T]):
 
 @dataclass
 class PipelineStats:
-    """Running figures for the overlay and the benchmark (exponential moving averages)."""
+    """Running figures for the overlay (exponential moving averages) and soak runs.
+
+    Each figure is written by one stage only (see :class:`Stages`), so by one thread.
+    """
 
     segment_ms: float = 0.0
     style_ms: float = 0.0
     composite_ms: float = 0.0
     captured: int = 0
-    dropped: int = 0
-    backgrounds: int = 0
-    started_at: float = field(default_factory=time.monotonic)
 
     @staticmethod
     def smooth(old: float, new: float) -> float:
         return new if old == 0.0 else 0.9 * old + 0.1 * new
 
 
-class Pipeline:
-    """Runs the stages in threads. Use as a context manager and iterate :meth:`frames`."""
+class Stages:
+    """The four steps both wirings run, each timed into :class:`PipelineStats`."""
 
-    def __init__(
-        self,
-        source: FrameSource,
-        effect: Effect,
-        live: bool | None = None,
-        max_style_fps: float | None = None,
-    ) -> None:
-        self.source = source
-        self.effect = effect
-        # Live only: paint at most this often, leaving CPU to segmentation (slow machines).
-        self._style_interval = 1.0 / max_style_fps if max_style_fps else 0.0
-        self.live = source.live if live is None else live
-        self.stats = PipelineStats()
-        self._stop = threading.Event()
-        self._errors: list[BaseException] = []
-        self._threads: list[threading.Thread] = []
-        self._source_ended = threading.Event()
-        if self.live:
-            self._frames: LatestSlot[Frame] = LatestSlot()
-            self._segmented: LatestSlot[tuple[Frame, np.ndarray]] = LatestSlot()
-            self._background: LatestSlot[Background] = LatestSlot()
-            self._out: LatestSlot[OutputFrame] = LatestSlot()
-            workers = [self._capture_live, self._segment_live, self._style_live]
-        else:
-            self._frame_q: queue.Queue = queue.Queue(maxsize=4)
-            self._segmented_q: queue.Queue = queue.Queue(maxsize=4)
-            self._out_q: queue.Queue = queue.Queue(maxsize=4)
-            workers = [self._capture_render, self._segment_render, self._style_render]
-        for work in workers:
-            name = work.__name__.strip("_")
-            self._threads.append(threading.Thread(target=self._guard, args=(work,), name=name))
+    def __init__(self, source: FrameSource, effect: Effect, stats: PipelineStats) -> None:
+        self.source, self.effect, self.stats = source, effect, stats
 
-    # -- lifecycle ---------------------------------------------------------------------------
-    def __enter__(self) -> Pipeline:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop every worker and wait for it (each wait is bounded by the stop flag)."""
-        self._stop.set()
-        self.source.interrupt()  # a capture thread may be waiting for a camera to return
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join()
-
-    def queue_lengths(self) -> list[int]:
-        """Items waiting between the threads (render); always 0-1 per slot when live."""
-        if self.live:
-            return []
-        return [q.qsize() for q in (self._frame_q, self._segmented_q, self._out_q)]
-
-    def _guard(self, work) -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._errors.append(exc)
-            self._stop.set()
-
-    def _raise_worker_error(self) -> None:
-        if self._errors:
-            raise self._errors[0]
-
-    # -- consumer side -----------------------------------------------------------------------
-    def frames(self) -> Iterator[OutputFrame | None]:
-        """Finished frames, in order. ``None`` means nothing new yet (time to serve a UI)."""
-        if self.live:
-            yield from self._frames_live()
-        else:
-            yield from self._frames_render()
-        self._raise_worker_error()
-
-    def _frames_live(self) -> Iterator[OutputFrame | None]:
-        seen = 0
-        while not self._stop.is_set():
-            got = self._out.newer_than(seen, _POLL)
-            if got is None:
-                if self._source_ended.is_set():
-                    return
-                yield None
-                continue
-            seen, item = got
-            yield item
-
-    def _frames_render(self) -> Iterator[OutputFrame | None]:
-        while not self._stop.is_set():
-            try:
-                item = self._out_q.get(timeout=_POLL)
-            except queue.Empty:
-                yield None
-                continue
-            if item is _END:
-                return
-            yield item
-
-    # -- helpers for workers ---------------------------------------------------------------
-    def _put(self, q: queue.Queue, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                q.put(item, timeout=_POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _get(self, q: queue.Queue) -> object:
-        while not self._stop.is_set():
-            try:
-                return q.get(timeout=_POLL)
-            except queue.Empty:
-                continue
-        return _END
-
-    def _read_frame(self, index: int) -> Frame | None:
+    def read(self, index: int) -> Frame | None:
         image = self.source.read()
         if image is None:
             return None
         self.stats.captured += 1
         return Frame(index, image, time.monotonic())
 
-    def _segment(self, frame: Frame) -> tuple[np.ndarray, float]:
+    def segment(self, frame: Frame) -> tuple[np.ndarray, float]:
         started = time.perf_counter()
         mask = self.effect.segment(frame.image)
         ms = (time.perf_counter() - started) * 1000
         self.stats.segment_ms = PipelineStats.smooth(self.stats.segment_ms, ms)
         return mask, ms
 
-    def _paint(self, frame: Frame, mask: np.ndarray) -> Background:
+    def paint(self, frame: Frame, mask: np.ndarray) -> Background:
         started = time.perf_counter()
         image = self.effect.background(frame.image, mask)
         ms = (time.perf_counter() - started) * 1000
         self.stats.style_ms = PipelineStats.smooth(self.stats.style_ms, ms)
-        self.stats.backgrounds += 1
         return Background(image, frame.index, ms)
 
-    def _composite(
+    def composite(
         self, frame: Frame, mask: np.ndarray, background: Background, segment_ms: float
     ) -> OutputFrame:
         started = time.perf_counter()
@@ -257,11 +151,133 @@ class Pipeline:
             frame=frame.image,
         )
 
-    # -- render wiring: every frame, in order -----------------------------------------------
+
+class Pipeline(ABC):
+    """Worker threads over :class:`Stages`. Use as a context manager; iterate :meth:`frames`.
+
+    Subclasses give the workers (:meth:`_workers`, started by ``__enter__``) and the
+    consumer's side (:meth:`_outputs`).
+    """
+
+    live: bool
+
+    def __init__(self, source: FrameSource, effect: Effect) -> None:
+        self.source = source
+        self.effect = effect
+        self.stats = PipelineStats()
+        self.stages = Stages(source, effect, self.stats)
+        self._stop = threading.Event()
+        self._errors: list[BaseException] = []
+        self._error_raised = False
+        self._threads: list[threading.Thread] = []
+
+    @abstractmethod
+    def _workers(self) -> list[Callable[[], None]]:
+        """The thread bodies; each one's name (without underscores) names its thread."""
+
+    @abstractmethod
+    def _outputs(self) -> Iterator[OutputFrame | None]:
+        """Finished frames until the end of the input or a stop."""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Pipeline:
+        for work in self._workers():
+            name = work.__name__.strip("_")
+            self._threads.append(threading.Thread(target=self._guard, args=(work,), name=name))
+            self._threads[-1].start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.close()
+        except BaseException:
+            if exc_type is None:
+                raise
+            # The caller's own exception (Ctrl+C, a sink's error) is the one to report.
+            log.warning("pipeline worker failed while stopping", exc_info=True)
+
+    def close(self) -> None:
+        """Stop every worker, wait for it (each wait is bounded by the stop flag) and raise
+        a worker's error that the caller has not seen yet."""
+        self._stop.set()
+        self.source.interrupt()  # a capture thread may be waiting for a camera to return
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+        self._raise_worker_error()
+
+    def queue_lengths(self) -> list[int]:
+        """Items waiting between the threads (render); none when live (slots hold one)."""
+        return []
+
+    def _guard(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._errors.append(exc)
+            self._stop.set()
+
+    def _raise_worker_error(self) -> None:
+        if self._errors and not self._error_raised:
+            self._error_raised = True
+            raise self._errors[0]
+
+    # -- consumer side -----------------------------------------------------------------------
+    def frames(self) -> Iterator[OutputFrame | None]:
+        """Finished frames, in order. ``None`` means nothing new yet (time to serve a UI)."""
+        yield from self._outputs()
+        self._raise_worker_error()
+
+
+class RenderPipeline(Pipeline):
+    """Every frame, in order: bounded queues between capture, segment and style threads."""
+
+    live = False
+
+    def __init__(self, source: FrameSource, effect: Effect) -> None:
+        super().__init__(source, effect)
+        self._frame_q: queue.Queue = queue.Queue(maxsize=4)
+        self._segmented_q: queue.Queue = queue.Queue(maxsize=4)
+        self._out_q: queue.Queue = queue.Queue(maxsize=4)
+
+    def _workers(self) -> list[Callable[[], None]]:
+        return [self._capture_render, self._segment_render, self._style_render]
+
+    def queue_lengths(self) -> list[int]:
+        return [q.qsize() for q in (self._frame_q, self._segmented_q, self._out_q)]
+
+    def _outputs(self) -> Iterator[OutputFrame | None]:
+        while not self._stop.is_set():
+            try:
+                item = self._out_q.get(timeout=_POLL)
+            except queue.Empty:
+                yield None
+                continue
+            if item is _END:
+                return
+            yield item
+
+    def _put(self, q: queue.Queue, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _get(self, q: queue.Queue) -> object:
+        while not self._stop.is_set():
+            try:
+                return q.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+        return _END
+
     def _capture_render(self) -> None:
         index = 0
         while not self._stop.is_set():
-            frame = self._read_frame(index)
+            frame = self.stages.read(index)
             if frame is None:
                 break
             if not self._put(self._frame_q, frame):
@@ -271,7 +287,7 @@ class Pipeline:
 
     def _segment_render(self) -> None:
         while (frame := self._get(self._frame_q)) is not _END:
-            mask, ms = self._segment(frame)
+            mask, ms = self.stages.segment(frame)
             if not self._put(self._segmented_q, (frame, mask, ms)):
                 return
         self._put(self._segmented_q, _END)
@@ -279,16 +295,50 @@ class Pipeline:
     def _style_render(self) -> None:
         while (item := self._get(self._segmented_q)) is not _END:
             frame, mask, segment_ms = item
-            background = self._paint(frame, mask)
-            if not self._put(self._out_q, self._composite(frame, mask, background, segment_ms)):
+            background = self.stages.paint(frame, mask)
+            out = self.stages.composite(frame, mask, background, segment_ms)
+            if not self._put(self._out_q, out):
                 return
         self._put(self._out_q, _END)
 
-    # -- live wiring: newest wins --------------------------------------------------------------
+
+class LivePipeline(Pipeline):
+    """Newest wins: latest-frame slots between the threads; the painter runs at its own
+    pace (at most ``max_style_fps`` times a second, leaving CPU to segmentation on slow
+    machines) and every frame is composited over the newest painting."""
+
+    live = True
+
+    def __init__(
+        self, source: FrameSource, effect: Effect, max_style_fps: float | None = None
+    ) -> None:
+        super().__init__(source, effect)
+        self._style_interval = 1.0 / max_style_fps if max_style_fps else 0.0
+        self._frames: LatestSlot[Frame] = LatestSlot()
+        self._segmented: LatestSlot[tuple[Frame, np.ndarray]] = LatestSlot()
+        self._background: LatestSlot[Background] = LatestSlot()
+        self._out: LatestSlot[OutputFrame] = LatestSlot()
+        self._source_ended = threading.Event()
+
+    def _workers(self) -> list[Callable[[], None]]:
+        return [self._capture_live, self._segment_live, self._style_live]
+
+    def _outputs(self) -> Iterator[OutputFrame | None]:
+        seen = 0
+        while not self._stop.is_set():
+            got = self._out.newer_than(seen, _POLL)
+            if got is None:
+                if self._source_ended.is_set():
+                    return
+                yield None
+                continue
+            seen, item = got
+            yield item
+
     def _capture_live(self) -> None:
         index = 0
         while not self._stop.is_set():
-            frame = self._read_frame(index)
+            frame = self.stages.read(index)
             if frame is None:
                 break
             self._frames.put(frame)
@@ -301,15 +351,13 @@ class Pipeline:
             got = self._frames.newer_than(seen, _POLL)
             if got is None:
                 continue
-            version, frame = got
-            self.stats.dropped += version - seen - 1
-            seen = version
-            mask, ms = self._segment(frame)
+            seen, frame = got
+            mask, ms = self.stages.segment(frame)
             self._segmented.put((frame, mask))
             background = self._wait_for_background()
             if background is None:
                 return
-            self._out.put(self._composite(frame, mask, background, ms))
+            self._out.put(self.stages.composite(frame, mask, background, ms))
 
     def _wait_for_background(self) -> Background | None:
         """The newest background; at start-up, wait for the first one to be painted."""
@@ -328,7 +376,20 @@ class Pipeline:
                 continue
             seen, (frame, mask) = got
             started = time.monotonic()
-            self._background.put(self._paint(frame, mask))
+            self._background.put(self.stages.paint(frame, mask))
             rest = self._style_interval - (time.monotonic() - started)
             if rest > 0:
                 self._stop.wait(rest)
+
+
+def open_pipeline(
+    source: FrameSource,
+    effect: Effect,
+    live: bool | None = None,
+    max_style_fps: float | None = None,
+) -> Pipeline:
+    """The wiring for `source`: live for a live source (or ``live=True``), else render.
+    ``max_style_fps`` caps the live painter; a render paints every frame."""
+    if source.live if live is None else live:
+        return LivePipeline(source, effect, max_style_fps)
+    return RenderPipeline(source, effect)

@@ -35,19 +35,19 @@ class StyleEffect(EffectKind):
         size = (stylizer.width, stylizer.height)
         small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
         full = (image.shape[1], image.shape[0])
+        style = s.style or stylizer.style  # read once from this frame's snapshot
 
         def paint(source: np.ndarray) -> np.ndarray:
-            bottleneck = None
+            bottleneck = style.bottleneck
             if s.strength < 1.0 and stream.predictor is not None:
                 content = stream.predictor.bottleneck(small)
-                style = stylizer.style.bottleneck
-                bottleneck = s.strength * style + (1 - s.strength) * content
+                bottleneck = s.strength * bottleneck + (1 - s.strength) * content
             return stylizer.stylize(source, bottleneck)
 
         if not (stream.steady and s.target == "background"):
             painted = paint(stream.source(small, small_mask, s.target))
             return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
-        key = (id(stylizer), stylizer.style.name, s.strength)
+        key = (id(stylizer), style.name, s.strength)
         painted, _ = stream.painting.update(small, small_mask, paint, key)
         offset = stream.painting.offset
         # Unchanged painting: the same full-size picture, scaled once.

@@ -17,7 +17,7 @@ consistent snapshot per call):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from camfx.core.effects.backdrops import Backdrop
 from camfx.core.effects.base import EFFECT_KINDS, EFFECTS, EffectKind
 from camfx.errors import CamfxError
 from camfx.models.segmentation import Segmenter
-from camfx.models.style import StylePredictor, Stylizer
+from camfx.models.style import Style, StylePredictor, Stylizer
 from camfx.vision.compositing import CleanPlate, composite
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.steady import SteadyBackground
@@ -40,6 +40,9 @@ class EffectSettings:
     strength: float = 1.0  # style: 0 (the frame's own look) .. 1 (the style)
     blur: float = 12.0  # blur: Gaussian sigma in pixels at 720p
     color: tuple[int, int, int] = (64, 177, 0)  # color: BGR (a green-screen green)
+    # style: the one to paint, None for the stylizer's own. Part of the snapshot so a new
+    # style reaches the painter with the rest; not compared (a Style holds an array).
+    style: Style | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.effect not in EFFECT_KINDS:
@@ -84,6 +87,11 @@ class Effect:
         self.painting = SteadyBackground()
         self._kinds: dict[str, EffectKind] = {}  # each effect used so far, with its state
         self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
+
+    @property
+    def style(self) -> Style:
+        """The style painted now: the settings' choice, else the stylizer's own."""
+        return self.settings.style or self.stylizer.style
 
     def available_effects(self) -> tuple[str, ...]:
         """The effects this instance can switch to (image and video need their backdrop)."""
