@@ -168,3 +168,45 @@ def test_a_consumer_error_is_not_replaced_by_a_worker_error_at_close(effect):
         wait_for(lambda: not pipeline_threads())
         raise KeyError("the caller's own failure")
     assert not pipeline_threads()
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_ctrl_c_while_the_threads_start_leaves_none_running(effect, live, monkeypatch):
+    """No __exit__ follows a failed __enter__: a capture thread left running read from a
+    source being released (FFmpeg aborted the process: seen with Ctrl+C at start-up)."""
+    start = threading.Thread.start
+    started = []
+
+    def start_then_interrupt(thread):
+        start(thread)
+        started.append(thread)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+
+    source = VideoCaptureSource(GUITAR, live=live)
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    with source, pytest.raises(KeyboardInterrupt), open_pipeline(source, effect, live=live):
+        pytest.fail("the pipeline should not have been entered")
+    monkeypatch.undo()
+    assert len(started) == 2 and not any(t.is_alive() for t in started)
+
+
+def test_ctrl_c_during_the_wait_for_the_threads_still_waits_for_all(effect, monkeypatch):
+    join = threading.Thread.join
+    interrupted = []
+
+    def join_interrupted_once(thread, timeout=None):
+        if not interrupted:
+            interrupted.append(thread)
+            raise KeyboardInterrupt
+        join(thread, timeout)
+
+    source = VideoCaptureSource(GUITAR, live=True)
+    with source:
+        pipeline = open_pipeline(source, effect, live=True).__enter__()
+        time.sleep(0.3)
+        monkeypatch.setattr(threading.Thread, "join", join_interrupted_once)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.close()
+        monkeypatch.undo()
+        assert interrupted and not pipeline_threads()

@@ -181,10 +181,17 @@ class Pipeline(ABC):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Pipeline:
-        for work in self._workers():
-            name = work.__name__.strip("_")
-            self._threads.append(threading.Thread(target=self._guard, args=(work,), name=name))
-            self._threads[-1].start()
+        try:
+            for work in self._workers():
+                name = work.__name__.strip("_")
+                thread = threading.Thread(target=self._guard, args=(work,), name=name)
+                self._threads.append(thread)
+                thread.start()
+        except BaseException:
+            # Ctrl+C while the threads start: no __exit__ follows a failed __enter__, and a
+            # capture thread left running would read a source its owner is closing.
+            self._stop_threads()
+            raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
@@ -199,12 +206,24 @@ class Pipeline(ABC):
     def close(self) -> None:
         """Stop every worker, wait for it (each wait is bounded by the stop flag) and raise
         a worker's error that the caller has not seen yet."""
+        self._stop_threads()
+        self._raise_worker_error()
+
+    def _stop_threads(self) -> None:
+        """Set the stop flag and wait for every started thread, even when Ctrl+C interrupts
+        a wait: the source is closed after this (FFmpeg aborts the process when a capture
+        is released while a thread is still decoding from it)."""
         self._stop.set()
         self.source.interrupt()  # a capture thread may be waiting for a camera to return
+        interrupted: BaseException | None = None
         for thread in self._threads:
-            if thread.is_alive():
-                thread.join()
-        self._raise_worker_error()
+            while thread.is_alive() and thread is not threading.current_thread():
+                try:
+                    thread.join()
+                except BaseException as exc:  # KeyboardInterrupt, SystemExit from a signal
+                    interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
 
     def queue_lengths(self) -> list[int]:
         """Items waiting between the threads (render); none when live (slots hold one)."""
