@@ -50,6 +50,7 @@ SETTINGS = {
     "no-colour": replace(DEFAULT, colour=False),
     "no-guided": replace(DEFAULT, guided=False),
     "no-blobs": replace(DEFAULT, min_blob=0.0),
+    "no-persistence": replace(DEFAULT, persistence=False),
 }
 
 
