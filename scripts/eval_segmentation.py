@@ -133,6 +133,9 @@ def real_part(args) -> None:
                     if args.pictures and seq.source != "clips":  # never DAVIS-derived
                         save_worst(args.pictures, label.replace(", ", "_"), seq, result)
                 print(real_row(label, source, results), flush=True)
+                if source == "clips" and setting == "default":  # what limits each clip
+                    for result in results:
+                        print(real_row(f"{label}: {result.name}", source, [result]), flush=True)
     print()
     print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
     print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 import pytest
 
 from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
-from camfx.vision.imaging import cover
 from camfx.vision.persistence import EARN, SETTLE, Persistence
 from camfx.vision.refine import MaskRefiner, MaskSettings
-from camfx_eval.evaluation import key_alpha, read_frames
-from tests.conftest import MEDIA, SHARED
+from camfx_eval import newcomers
+from camfx_eval.newcomers import APPEARS
+from tests.conftest import SHARED
 
 SHAPE = (144, 256)
 PERSON = (slice(40, 144), slice(20, 80))  # a person at the left, standing on the bottom edge
@@ -90,39 +89,12 @@ def test_a_new_stream_or_frame_size_starts_afresh():
 
 
 # On real frames: the keyed woman of portrait_720.mp4 over an empty room, camfx's default
-# segmenter and refinement, as camfx runs them.
-
-ROOM = SHARED / "eval" / "real" / "backgrounds" / "home_office_wall.jpg"
-SIZE = (960, 540)
-APPEARS = SETTLE + 8  # the frame the distractor or the person appears on
+# segmenter and refinement, as camfx runs them (camfx_eval.newcomers).
 
 
 @pytest.fixture(scope="module")
-def scene():
-    people = read_frames(MEDIA / "portrait_720.mp4", every=3)[: APPEARS + 16]
-    room = cover(cv2.imread(str(ROOM)), SIZE)
-    poster = cv2.imread(str(MEDIA / "kitchen.jpg"))  # a photo of people, framed on the wall
-    return people, room, cv2.resize(poster, (240, 240), interpolation=cv2.INTER_AREA)
-
-
-POSTER = (slice(40, 280), slice(60, 300))  # top left, far from her
-
-
-def paste_person(room: np.ndarray, person: np.ndarray, right_of_centre: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The keyed person over the room, standing on its bottom edge; and her truth."""
-    side = SIZE[1] * 3 // 4
-    person = cv2.resize(person, (side, side), interpolation=cv2.INTER_AREA)
-    alpha = key_alpha(person)
-    frame, truth = room.copy(), np.zeros(room.shape[:2], bool)
-    left = (SIZE[0] - side) // 2 + right_of_centre
-    visible = slice(max(0, -left), min(side, SIZE[0] - left))
-    x = slice(max(0, left), min(SIZE[0], left + side))
-    region = frame[-side:, x].astype(np.float32)
-    a = alpha[:, visible, None]
-    frame[-side:, x] = (person[:, visible] * a + region * (1 - a)).astype(np.uint8)
-    truth[-side:, x] = alpha[:, visible] > 0.5
-    return frame, truth
+def parts() -> newcomers.Parts:
+    return newcomers.load(SHARED)
 
 
 def run(frames: list[np.ndarray], persistence: bool) -> list[np.ndarray]:
@@ -131,33 +103,20 @@ def run(frames: list[np.ndarray], persistence: bool) -> list[np.ndarray]:
     return [refiner.refine(f, segmenter.probability_map(f)) for f in frames]
 
 
-def poster_frames(scene, shown_for: int) -> list[np.ndarray]:
-    people, room, poster = scene
-    frames = []
-    for i, person in enumerate(people):
-        frame, _ = paste_person(room, person, right_of_centre=120)
-        if APPEARS <= i < APPEARS + shown_for:
-            frame[POSTER] = poster
-        frames.append(frame)
-    return frames
-
-
-def poster_shown(masks: list[np.ndarray]) -> list[float]:
-    return [float((m[POSTER] >= 0.5).mean()) for m in masks]
-
-
 @pytest.fixture(scope="module")
-def poster_stays(scene) -> tuple[list[float], list[float]]:
-    """How much of the poster is shown as person in each frame, without and with."""
-    frames = poster_frames(scene, shown_for=len(scene[0]))
-    return (poster_shown(run(frames, persistence=False)),
-            poster_shown(run(frames, persistence=True)))
+def poster_stays(parts) -> tuple[list[float], list[float]]:
+    """How much of the photo is shown as person in each frame, without and with."""
+    frames = newcomers.poster_frames(parts, shown_for=len(parts.people))
+    return (newcomers.poster_shown(run(frames, persistence=False)),
+            newcomers.poster_shown(run(frames, persistence=True)))
 
 
 def first_read(shown: list[float]) -> int:
-    """The first frame the poster is taken for a person (the tracked general model
-    looks at it a few frames after it appears: its window is on the person)."""
-    return next(i for i, f in enumerate(shown) if f > 0.2)
+    """The first frame the photo is taken for people (the tracked general model looks
+    at it a few frames after it appears: its window is on the woman)."""
+    first = newcomers.first_over(shown, newcomers.READ)
+    assert first is not None
+    return first
 
 
 def test_a_photo_of_people_hung_on_the_wall_is_held_back_until_it_persists(poster_stays):
@@ -166,36 +125,24 @@ def test_a_photo_of_people_hung_on_the_wall_is_held_back_until_it_persists(poste
     assert APPEARS <= seen < APPEARS + 6  # the models do take it for people, and soon
     assert max(shown[:APPEARS]) < 0.01
     assert max(shown[seen : seen + EARN - 1]) < 0.01  # held back EARN - 1 frames
-    assert min(shown[seen + EARN :]) > 0.2  # it stayed: from then on it is shown
+    assert min(shown[seen + EARN :]) > newcomers.READ  # it stayed: from then on it shows
 
 
-def test_a_photo_flashing_in_for_a_moment_never_shows(scene, poster_stays):
+def test_a_photo_flashing_in_for_a_moment_never_shows(parts, poster_stays):
     # Up long enough for the models to take it for people EARN - 1 frames in a row.
-    frames = poster_frames(scene, shown_for=first_read(poster_stays[0]) - APPEARS + EARN - 1)
-    assert max(poster_shown(run(frames, persistence=False))) > 0.2
-    assert max(poster_shown(run(frames, persistence=True))) < 0.01
+    frames = newcomers.poster_frames(
+        parts, shown_for=first_read(poster_stays[0]) - APPEARS + EARN - 1)
+    assert max(newcomers.poster_shown(run(frames, persistence=False))) > newcomers.READ
+    assert max(newcomers.poster_shown(run(frames, persistence=True))) < 0.01
 
 
-def test_a_person_walking_into_an_empty_room_is_shown_within_earn_frames(scene):
-    people, room, _ = scene
-    frames, truths = [], []
-    for i, person in enumerate(people):
-        if i < APPEARS:
-            frames.append(room.copy())
-            truths.append(np.zeros(room.shape[:2], bool))
-            continue
-        # Walks in from the right edge, 60 px a frame, and stops near the middle.
-        frame, truth = paste_person(room, person, right_of_centre=max(0, 600 - 60 * (i - APPEARS)))
-        frames.append(frame)
-        truths.append(truth)
-
-    def found(masks: list[np.ndarray]) -> list[float]:
-        return [float((m >= 0.5)[t].mean()) if t.any() else 0.0
-                for m, t in zip(masks, truths, strict=True)]
-
-    at_once, held = found(run(frames, persistence=False)), found(run(frames, persistence=True))
-    first_seen = next(i for i, f in enumerate(at_once) if f > 0.5)
-    first_shown = next(i for i, f in enumerate(held) if f > 0.5)
+def test_a_person_walking_into_an_empty_room_is_shown_within_earn_frames(parts):
+    frames, truths = newcomers.walking_in(parts)
+    at_once = newcomers.person_found(run(frames, persistence=False), truths)
+    held = newcomers.person_found(run(frames, persistence=True), truths)
+    first_seen = newcomers.first_over(at_once, 0.5)
+    first_shown = newcomers.first_over(held, 0.5)
+    assert first_seen is not None and first_shown is not None
     assert first_seen >= APPEARS
     assert first_shown - first_seen <= EARN - 1  # the latency the user sees
     assert min(held[first_shown:]) > 0.8  # and from then on she stays shown
