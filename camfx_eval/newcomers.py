@@ -132,3 +132,23 @@ def measure(parts: Parts, run: Callable[[list[np.ndarray]], list[np.ndarray]],
 
     return Newcomers(after(photo_read), after(photo_shown), sum(v > READ for v in flash_read),
                      sum(v > READ for v in flashed), after(walk_read), after(walk_shown))
+
+
+def strip(frames: list[np.ndarray], rows: dict[str, list[np.ndarray]], start: int,
+          count: int, width: int = 320) -> np.ndarray:
+    """Frames start..start+count side by side, one row per labelled set of masks, what
+    the mask calls background tinted blue."""
+    height = round(width * frames[0].shape[0] / frames[0].shape[1])
+    lines = []
+    for label, masks in rows.items():
+        tiles = []
+        for i in range(start, start + count):
+            tile = frames[i].copy()
+            back = masks[i] < 0.5
+            tile[back] = (tile[back] * 0.35 + np.float32([160, 60, 60]) * 0.65).astype(np.uint8)
+            tile = cv2.resize(tile, (width, height), interpolation=cv2.INTER_AREA)
+            cv2.putText(tile, f"{label}, frame {i - APPEARS:+d}", (8, height - 10),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(tile)
+        lines.append(np.hstack(tiles))
+    return np.vstack(lines)

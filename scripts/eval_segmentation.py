@@ -38,7 +38,7 @@ from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
-from camfx_eval import real_eval
+from camfx_eval import newcomers, real_eval
 from camfx_eval.evaluation import build_clips, evaluate, ghost_ratio
 
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
@@ -137,6 +137,8 @@ def real_part(args) -> None:
                     for result in results:
                         print(real_row(f"{label}: {result.name}", source, [result]), flush=True)
     print()
+    if "rooms" in args.sources:
+        newcomers_part(args, args.segmenters[0])
     print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
     print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")
     frames = [f for seq in sources["rooms"]() for f in seq.frames][:: 4 if args.quick else 2]
@@ -146,6 +148,39 @@ def real_part(args) -> None:
     for name, (median, p90) in times.items():
         print(f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.2f} |")
     print()
+
+
+def newcomers_part(args, name: str) -> None:
+    """Newcomers in a settled room (camfx_eval.newcomers): when a photo of people hung on
+    the wall, a flash of it, and a person walking in show, against when the segmenter
+    first read them (the same without the persistence step)."""
+    parts = newcomers.load(args.shared)
+    segmenter = named_segmenter(name, args.threads)
+
+    def runner(settings: MaskSettings):
+        def run(frames):
+            masker = masker_factory(segmenter, settings)()
+            return [masker(f) for f in frames]
+        return run
+
+    read_by = runner(replace(DEFAULT, persistence=False))
+    print(f"Newcomers in a settled room, appearing {newcomers.APPEARS} frames in: the frame "
+          "(after they appeared) the segmenter first read them and the mask first showed "
+          "them; a flash: frames read / frames shown:\n")
+    print("| setting | photo on the wall read / shown | flash read / shown "
+          "| person walking in read / shown |\n|---|---|---|---|")
+    for setting in args.real_settings:
+        n = newcomers.measure(parts, runner(SETTINGS[setting]), read_by)
+        print(f"| {name}, {setting} | {n.photo_read} / {n.photo_shown} "
+              f"| {n.flash_read} / {n.flash_shown} | {n.walk_read} / {n.walk_shown} |", flush=True)
+    print()
+    if args.pictures:
+        frames = newcomers.poster_frames(parts, shown_for=len(parts.people))
+        rows = {"without": read_by(frames), "with": runner(DEFAULT)(frames)}
+        read = newcomers.first_over(newcomers.poster_shown(rows["without"]), newcomers.READ)
+        picture = newcomers.strip(frames, rows, (read or newcomers.APPEARS) - 1, newcomers.EARN + 2)
+        args.pictures.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(args.pictures / "newcomers.png"), picture)
 
 
 def named_segmenter(name: str, threads: int):
