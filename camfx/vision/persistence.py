@@ -32,6 +32,7 @@ SETTLE = 50  # frames of background (2 s at 25 fps) before a region counts as se
 EARN = 4  # frames in a row a newcomer in settled background must read as person
 REACH = 0.08  # of the map's short side: what counts as near the person shown before
 _FOLLOW = 0.02  # of the map's short side: how far a held-back newcomer may move a frame
+_GRID = 128  # px, the short side regions are judged at (a person is tens of px there)
 
 
 class Persistence:
@@ -45,64 +46,99 @@ class Persistence:
         self._shown: np.ndarray | None = None  # bool: person shown in the last frame
         self._background_for: np.ndarray | None = None  # frames each pixel was not shown
         self._held_for: np.ndarray | None = None  # frames a held-back newcomer has read
+        self._spread: np.ndarray | None = None  # the same spread by _FOLLOW (this frame's)
         self.held_back = 0  # regions held back in the last frame (for tests and the eval)
 
     def reset(self) -> None:
-        self._shown = self._background_for = self._held_for = None
+        self._shown = self._background_for = self._held_for = self._spread = None
 
     def admit(self, prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
         """`prob` with the regions that have not earned being person set to 0."""
-        person = (prob > threshold).astype(np.uint8)
-        if self._shown is None or self._shown.shape != prob.shape:
-            self._start(prob.shape)
+        grid = grid_size(prob.shape)
+        small = prob if prob.shape == grid[::-1] else cv2.resize(
+            prob, grid, interpolation=cv2.INTER_AREA)
+        person = (small > threshold).astype(np.uint8)
+        if self._shown is None or self._shown.shape != small.shape:
+            self._start(small.shape)
         assert self._shown is not None and self._background_for is not None
         count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
         held = np.zeros(count, bool)
-        held_for = np.zeros(prob.shape, np.uint16)
+        held_for = None
         if count > 1:
-            near = cv2.dilate(self._shown.astype(np.uint8), self._disc(self.reach)).astype(bool)
-            touches = np.bincount(labels[near], minlength=count)
+            touches = np.bincount(labels[self._near_shown()], minlength=count)
             settled = np.bincount(labels[self._background_for >= self.settle], minlength=count)
-            earlier = self._earlier_reading()
             for i in range(1, count):
                 if touches[i] > 0 or 2 * settled[i] <= stats[i, cv2.CC_STAT_AREA]:
                     continue
                 x, y, w, h = stats[i, :4]
                 inside = labels[y : y + h, x : x + w] == i
-                frames = 1 + int(earlier[y : y + h, x : x + w][inside].max())
+                frames = 1 + int(self._earlier_reading()[y : y + h, x : x + w][inside].max())
                 if frames >= self.earn:
                     continue
                 held[i] = True
+                if held_for is None:
+                    held_for = np.zeros(small.shape, np.uint16)
                 held_for[y : y + h, x : x + w][inside] = frames
-        self._held_for = held_for
+        self._held_for, self._spread = held_for, None
         self.held_back = int(held.sum())
         shown = person.astype(bool)
         if self.held_back:
             back = held[labels]
             shown &= ~back
-            # Its soft rim too, or the edge ramp would show a faint outline.
-            back = cv2.dilate(back.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-            prob = np.where(back, np.float32(0.0), prob).astype(np.float32)
+            prob = held_back_from(prob, back)
         self._shown = shown
-        self._background_for = np.where(
-            shown, 0, np.minimum(self._background_for + 1, self.settle)
-        ).astype(np.uint16)
+        background_for = self._background_for
+        background_for += 1
+        np.minimum(background_for, self.settle, out=background_for)
+        background_for[shown] = 0
         return prob
 
     def _start(self, shape: tuple[int, ...]) -> None:
         self._shown = np.zeros(shape, bool)
         self._background_for = np.zeros(shape, np.uint16)  # a new stream: nothing settled
-        self._held_for = np.zeros(shape, np.uint16)
+        self._held_for = self._spread = None
+
+    def _near_shown(self) -> np.ndarray:
+        """Within reach of what was shown as person (a distance transform: a dilation
+        by a disc this wide cost 20x more)."""
+        assert self._shown is not None
+        if not self._shown.any():
+            return self._shown
+        distance = cv2.distanceTransform((~self._shown).astype(np.uint8), cv2.DIST_L2, 3)
+        return distance <= self._radius(self.reach)
 
     def _earlier_reading(self) -> np.ndarray:
         """How long each held-back newcomer has read as person, spread a little (it may
-        move between frames)."""
-        assert self._held_for is not None
-        if not self._held_for.any():
-            return self._held_for
-        return cv2.dilate(self._held_for, self._disc(_FOLLOW))
+        move between frames); made once a frame, when a newcomer needs it."""
+        assert self._shown is not None
+        if self._spread is None:
+            if self._held_for is None:
+                self._spread = np.zeros(self._shown.shape, np.uint16)
+            else:
+                self._spread = cv2.dilate(self._held_for, self._disc(_FOLLOW))
+        return self._spread
+
+    def _radius(self, fraction: float) -> int:
+        assert self._shown is not None
+        return max(1, round(fraction * min(self._shown.shape)))
 
     def _disc(self, fraction: float) -> np.ndarray:
-        assert self._shown is not None
-        radius = max(1, round(fraction * min(self._shown.shape)))
+        radius = self._radius(fraction)
         return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+
+
+def grid_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(w, h) of the grid a map of `shape` is judged on: its own, at most _GRID px on
+    the short side (a quarter of the pixels of the pair's 455x256 map)."""
+    h, w = shape[:2]
+    scale = min(1.0, _GRID / min(h, w))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def held_back_from(prob: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """`prob` set to 0 where `back` (bool, on the grid) says, and on its soft rim too, or
+    the edge ramp would show a faint outline of what was held back."""
+    back = cv2.dilate(back.astype(np.uint8), np.ones((3, 3), np.uint8))
+    if back.shape != prob.shape:
+        back = cv2.resize(back, prob.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return np.where(back.astype(bool), np.float32(0.0), prob).astype(np.float32)
