@@ -173,7 +173,9 @@ def newcomers_part(args, name: str) -> None:
         n = newcomers.measure(parts, runner(SETTINGS[setting]), read_by)
         print(f"| {name}, {setting} | {n.photo_read} / {n.photo_shown} "
               f"| {n.flash_read} / {n.flash_shown} | {n.walk_read} / {n.walk_shown} |", flush=True)
-    print()
+    with_it, without = persistence_cost(segmenter, newcomers.poster_frames(parts, 1 << 30))
+    print(f"Refinement CPU ms a frame (process time, taking turns on the photo scene's "
+          f"maps): {with_it:.2f} with the persistence step, {without:.2f} without\n")
     if args.pictures:
         frames = newcomers.poster_frames(parts, shown_for=len(parts.people))
         rows = {"without": read_by(frames), "with": runner(DEFAULT)(frames)}
@@ -181,6 +183,22 @@ def newcomers_part(args, name: str) -> None:
         picture = newcomers.strip(frames, rows, (read or newcomers.APPEARS) - 1, newcomers.EARN + 2)
         args.pictures.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(args.pictures / "newcomers.png"), picture)
+
+
+def persistence_cost(segmenter, frames) -> tuple[float, float]:
+    """Median CPU ms of the refinement with and without the persistence step, on the
+    same maps, taking turns (process time: the shared machine's load hits it less)."""
+    segmenter.reset()
+    maps = [segmenter.probability_map(f) for f in frames]
+    refiners = [MaskRefiner(segmenter.tuned(replace(DEFAULT, persistence=on)))
+                for on in (True, False)]
+    times: list[list[float]] = [[], []]
+    for frame, prob in zip(frames, maps, strict=True):
+        for refiner, spent in zip(refiners, times, strict=True):
+            started = time.process_time()
+            refiner.refine(frame, prob)
+            spent.append((time.process_time() - started) * 1000)
+    return float(np.median(times[0])), float(np.median(times[1]))
 
 
 def named_segmenter(name: str, threads: int):
