@@ -38,7 +38,7 @@ from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
-from camfx_eval import real_eval
+from camfx_eval import newcomers, real_eval
 from camfx_eval.evaluation import build_clips, evaluate, ghost_ratio
 
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
@@ -50,6 +50,7 @@ SETTINGS = {
     "no-colour": replace(DEFAULT, colour=False),
     "no-guided": replace(DEFAULT, guided=False),
     "no-blobs": replace(DEFAULT, min_blob=0.0),
+    "no-persistence": replace(DEFAULT, persistence=False),
 }
 
 
@@ -132,7 +133,12 @@ def real_part(args) -> None:
                     if args.pictures and seq.source != "clips":  # never DAVIS-derived
                         save_worst(args.pictures, label.replace(", ", "_"), seq, result)
                 print(real_row(label, source, results), flush=True)
+                if source == "clips" and setting == "default":  # what limits each clip
+                    for result in results:
+                        print(real_row(f"{label}: {result.name}", source, [result]), flush=True)
     print()
+    if "rooms" in args.sources:
+        newcomers_part(args, args.segmenters[0])
     print("Cost of each segmenter on the same 720p room frames, taking turns frame by frame")
     print("(segmentation + refinement, 2 threads; the shared CPU's moods hit them alike):\n")
     frames = [f for seq in sources["rooms"]() for f in seq.frames][:: 4 if args.quick else 2]
@@ -142,6 +148,57 @@ def real_part(args) -> None:
     for name, (median, p90) in times.items():
         print(f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.2f} |")
     print()
+
+
+def newcomers_part(args, name: str) -> None:
+    """Newcomers in a settled room (camfx_eval.newcomers): when a photo of people hung on
+    the wall, a flash of it, and a person walking in show, against when the segmenter
+    first read them (the same without the persistence step)."""
+    parts = newcomers.load(args.shared)
+    segmenter = named_segmenter(name, args.threads)
+
+    def runner(settings: MaskSettings):
+        def run(frames):
+            masker = masker_factory(segmenter, settings)()
+            return [masker(f) for f in frames]
+        return run
+
+    read_by = runner(replace(DEFAULT, persistence=False))
+    print(f"Newcomers in a settled room, appearing {newcomers.APPEARS} frames in: the frame "
+          "(after they appeared) the segmenter first read them and the mask first showed "
+          "them; a flash: frames read / frames shown:\n")
+    print("| setting | photo on the wall read / shown | flash read / shown "
+          "| person walking in read / shown |\n|---|---|---|---|")
+    for setting in args.real_settings:
+        n = newcomers.measure(parts, runner(SETTINGS[setting]), read_by)
+        print(f"| {name}, {setting} | {n.photo_read} / {n.photo_shown} "
+              f"| {n.flash_read} / {n.flash_shown} | {n.walk_read} / {n.walk_shown} |", flush=True)
+    with_it, without = persistence_cost(segmenter, newcomers.poster_frames(parts, 1 << 30))
+    print(f"Refinement CPU ms a frame (process time, taking turns on the photo scene's "
+          f"maps): {with_it:.2f} with the persistence step, {without:.2f} without\n")
+    if args.pictures:
+        frames = newcomers.poster_frames(parts, shown_for=len(parts.people))
+        rows = {"without": read_by(frames), "with": runner(DEFAULT)(frames)}
+        read = newcomers.first_over(newcomers.poster_shown(rows["without"]), newcomers.READ)
+        picture = newcomers.strip(frames, rows, (read or newcomers.APPEARS) - 1, newcomers.EARN + 2)
+        args.pictures.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(args.pictures / "newcomers.png"), picture)
+
+
+def persistence_cost(segmenter, frames) -> tuple[float, float]:
+    """Median CPU ms of the refinement with and without the persistence step, on the
+    same maps, taking turns (process time: the shared machine's load hits it less)."""
+    segmenter.reset()
+    maps = [segmenter.probability_map(f) for f in frames]
+    refiners = [MaskRefiner(segmenter.tuned(replace(DEFAULT, persistence=on)))
+                for on in (True, False)]
+    times: list[list[float]] = [[], []]
+    for frame, prob in zip(frames, maps, strict=True):
+        for refiner, spent in zip(refiners, times, strict=True):
+            started = time.process_time()
+            refiner.refine(frame, prob)
+            spent.append((time.process_time() - started) * 1000)
+    return float(np.median(times[0])), float(np.median(times[1]))
 
 
 def named_segmenter(name: str, threads: int):

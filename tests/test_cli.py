@@ -316,6 +316,8 @@ def test_mask_refinement_steps_can_be_turned_off():
     assert run_options(parse_run_args([])).mask.colour
     off = run_options(parse_run_args(["--no-mask-colour", "--no-guided-filter"])).mask
     assert not off.colour and not off.guided
+    assert run_options(parse_run_args([])).mask.persistence
+    assert not run_options(parse_run_args(["--no-mask-persistence"])).mask.persistence
 
 
 def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatch, portrait_video):

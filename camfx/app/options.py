@@ -261,6 +261,12 @@ OPTIONS: tuple[Option, ...] = (
         bool, True, "off", group=MASK_GROUP,
     ),
     Option(
+        ("--no-mask-persistence",), "mask.persistence",
+        "show a region that appears far from anyone in settled background at once, "
+        "without it having to persist a few frames first",
+        bool, True, "off", group=MASK_GROUP,
+    ),
+    Option(
         ("--matte",), "matte", "also write the person mask as a grayscale video, frame for frame",
         Path, metavar="OUT.mp4",
     ),

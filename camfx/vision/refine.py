@@ -6,6 +6,8 @@ resolution, the rest at the frame's):
 1. removal of small stray blobs — keeps every person-sized region;
 2. a colour model — where the model is unsure, the frame's own colours of the
    person and of the background around them decide (see :class:`ColourModel`);
+   then a region appearing from nowhere in settled background must earn being
+   person (:mod:`.persistence`);
 3. threshold and softness of the edge;
 4. temporal smoothing — steadies a still person, follows a moving one;
 5. an edge refinement guided by the frame itself (a fast guided filter), so
@@ -21,6 +23,7 @@ import cv2
 import numpy as np
 
 from camfx.vision.imaging import shrink
+from camfx.vision.persistence import Persistence
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class MaskSettings:
     guided_eps: float = 0.01  # lower follows image edges more closely
     min_blob: float = 0.003  # drop blobs smaller than this fraction of the frame (0: off)
     colour: bool = True  # let the frame's person/background colours decide unsure pixels
+    persistence: bool = True  # a region appearing far from anyone must persist to show
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:
@@ -44,7 +48,8 @@ class MaskSettings:
             raise ValueError("mask softness must be >= 0")
 
 
-RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0, colour=False)
+RAW = MaskSettings(softness=1.0, smoothing=0.0, guided=False, min_blob=0.0, colour=False,
+                   persistence=False)
 """No refinement: the model's probability, only upscaled."""
 
 _MOTION = 0.3  # a change of mask value this large counts as motion, not noise
@@ -59,10 +64,12 @@ class MaskRefiner:
         self.settings = settings or MaskSettings()
         self._previous: np.ndarray | None = None
         self._colours = ColourModel()
+        self.persistence = Persistence()
 
     def reset(self) -> None:
         self._previous = None
         self._colours = ColourModel()
+        self.persistence.reset()
 
     def refine(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
         """A float32 mask in [0, 1] of the frame's size."""
@@ -80,6 +87,8 @@ class MaskRefiner:
             prob = remove_small_blobs(prob, s.threshold, s.min_blob)
         if guide is not None and s.colour:
             prob = self._colours.weigh(guide, prob)
+        if s.persistence:  # after the colours: they can raise an unsure region too
+            prob = self.persistence.admit(prob, s.threshold)
         mask = edge_ramp(prob, s.threshold, s.softness)
         mask = cv2.resize(mask, work, interpolation=cv2.INTER_LINEAR)
         if guide is not None and s.guided:
