@@ -24,6 +24,7 @@ from camfx.models.segmentation import fitting
 from camfx.models.segmentation.fitting import FITS, Fit
 from camfx.models.segmentation.tracking import PeopleTracker
 from camfx.vision.refine import MaskSettings
+from camfx.vision.repeats import RepeatWatch
 
 
 class Segmenter(ABC):
@@ -45,6 +46,7 @@ class Segmenter(ABC):
         self.fit = fit
         self._people: PeopleTracker | None = None  # made on first use: input_size may be
         # set by a subclass after this (from its model), in any order
+        self._repeat, self._last = RepeatWatch(), None  # a frame seen again: its map again
 
     @property
     def tracker(self) -> PeopleTracker:
@@ -68,13 +70,18 @@ class Segmenter(ABC):
         The map's shape need not match the frame's proportions (with ``squash`` it
         is the model's input shape); scaling it to the frame's size aligns it.
         """
+        if self._repeat.repeats(frame_bgr) and self._last is not None:
+            return self._last
         if self.fit == "track":
-            return fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
-        return fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+            self._last = fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
+        else:
+            self._last = fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+        return self._last
 
     def reset(self) -> None:
         """Forget where the people were: the next frame starts a new stream."""
         self._people = None
+        self._repeat, self._last = RepeatWatch(), None
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         """`settings` with this segmenter's own tweaks (see ``mask_tweaks``)."""
