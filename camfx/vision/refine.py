@@ -87,7 +87,7 @@ class MaskRefiner:
         work = (max(1, frame_w // _WORK_SCALE), max(1, frame_h // _WORK_SCALE))
         guide = None
         if s.guided or s.colour:
-            guide = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_AREA)
+            guide = shrink(frame_bgr, work)
         prob = probability
         if s.min_blob > 0:
             prob = remove_small_blobs(prob, s.threshold, s.min_blob)
