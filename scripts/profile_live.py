@@ -12,13 +12,17 @@ Runs the live pipeline as `camfx bench` does (the clip scaled to 1280x720, paced
   timers cannot see: the runtime's and OpenCV's own worker threads, and waiting loops.
 
 The process's CPU seconds per wall second is `camfx bench`'s figure; this says where it
-goes. Figures only, no verdicts.
+goes. On a busy machine the live pipeline drops frames and its figures per shown frame
+swell; ``--every-frame`` runs the same stages in one thread on every frame of the clip
+(decoded beforehand), the CPU per frame a busy machine disturbs least (run it on two
+versions back to back to compare them). Figures only, no verdicts.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import threading
 import time
@@ -54,6 +58,7 @@ class StageClock:
         self.cpu: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.on = False
+        self.each: dict[str, list[float]] = defaultdict(list)
 
     def wrap(self, name: str, call):
         def timed(*args, **kwargs):
@@ -62,8 +67,10 @@ class StageClock:
                 return call(*args, **kwargs)
             finally:
                 if self.on:
-                    self.cpu[name] += time.thread_time() - start
+                    spent = time.thread_time() - start
+                    self.cpu[name] += spent
                     self.calls[name] += 1
+                    self.each[name].append(spent)
 
         return timed
 
@@ -111,6 +118,36 @@ def profile(path: str, seconds: float, size: tuple[int, int], segmenter: str) ->
             print(f"| {name} | {spent * 1000 / frames:.2f} |")
 
 
+def every_frame(path: str, seconds: float, size: tuple[int, int], segmenter: str) -> None:
+    """Every frame in one thread, CPU per stage (decoding and scaling done beforehand)."""
+    options = RunOptions(input=path, device="cpu", segmenter=segmenter)
+    effect = build_effect(options, resolve_style(options.style), size)
+    frames = []
+    with VideoCaptureSource(path, live=False, size=size) as source:
+        while len(frames) < round(seconds * source.fps) and (image := source.read()) is not None:
+            frames.append(image)
+    clock = StageClock()
+    model = clock.wrap("segment: model(s)", effect.segmenter.probability_map)
+    refine = clock.wrap("segment: refine", effect.refiner.refine)
+    background = clock.wrap("background (plate, steady painting)", effect.background)
+    composite = clock.wrap("composite", effect.composite)
+    for warm_up in frames[:3]:
+        effect.segment(warm_up)
+    effect.segmenter.reset()
+    effect.refiner.reset()
+    clock.on = True
+    for image in frames:
+        mask = refine(image, model(image))
+        composite(image, mask, background(image, mask))
+    print(f"{len(frames)} frames of {path} at {size[0]}x{size[1]}, one thread, every frame; "
+          f"network runs: {effect.painting.repaints}")
+    print("\n| stage | CPU ms per frame, mean | median |\n|---|---|---|")
+    for name, spent in sorted(clock.cpu.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {spent * 1000 / len(frames):.2f} "
+              f"| {statistics.median(clock.each[name]) * 1000:.2f} |")
+    print(f"| all | {sum(clock.cpu.values()) * 1000 / len(frames):.2f} | |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", default="../shared/media/portrait_720.mp4")
@@ -118,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--segmenter", default=RunOptions.segmenter)
+    parser.add_argument("--every-frame", action="store_true",
+                        help="one thread, every frame: CPU per stage, little disturbed by load")
     args = parser.parse_args(argv)
+    if args.every_frame:
+        every_frame(args.input, args.seconds, (args.width, args.height), args.segmenter)
+        return 0
     profile(args.input, args.seconds, (args.width, args.height), args.segmenter)
     return 0
 

@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 
 from camfx.vision.refine import MaskSettings
-from camfx.vision.repeats import RepeatWatch
 
 if TYPE_CHECKING:
     from camfx.models.segmentation.base import Segmenter
@@ -89,30 +88,30 @@ class CombinedSegmenter:
         self.mask_tweaks = dict(self.members[0].mask_tweaks)
         self.alternate = alternate
         self._latest = LatestMaps(len(self.members))
-        self._repeat, self._last = RepeatWatch(), None  # a frame seen again: its map again
+        self._last: np.ndarray | None = None
 
     def probability_map(self, frame_bgr: np.ndarray) -> np.ndarray:
-        if self._repeat.repeats(frame_bgr) and self._last is not None:
-            return self._last
-        self._last = self._combined(frame_bgr)
+        """The combined map; the same object again when every member that ran gave back
+        the map it gave before (a repeated frame: see Segmenter.probability_map)."""
+        shape = frame_bgr.shape[:2]
+        alternating = self.alternate and self._latest.complete(shape)
+        turns = [self._latest.next_turn()] if alternating else range(len(self.members))
+        same = self._last is not None and self._latest.complete(shape)
+        for i in turns:
+            prob = self.members[i].probability_map(frame_bgr)
+            same = same and prob is self._latest.maps[i]
+            self._latest.put(i, prob, shape)
+        if not same:
+            self._last = self._combined(frame_bgr, turns[0] if alternating else None)
         return self._last
 
-    def _combined(self, frame_bgr: np.ndarray) -> np.ndarray:
-        shape = frame_bgr.shape[:2]
-        if not self.alternate or not self._latest.complete(shape):
-            for i, member in enumerate(self.members):
-                self._latest.put(i, member.probability_map(frame_bgr), shape)
-        else:
-            i = self._latest.next_turn()
-            self._latest.put(i, self.members[i].probability_map(frame_bgr), shape)
-            size = common_size(self._latest.maps, frame_bgr.shape[1], frame_bgr.shape[0])
-            maps = self._latest.at_size(size)
-            moved = self._latest.change(i, size)
-            if moved is None:
-                return RULES[self.rule](maps)
-            return follow_the_fresh(RULES[self.rule](maps), maps[i], moved)
+    def _combined(self, frame_bgr: np.ndarray, fresh: int | None) -> np.ndarray:
+        """The members' latest maps combined; `fresh`: the one member that just ran."""
         size = common_size(self._latest.maps, frame_bgr.shape[1], frame_bgr.shape[0])
-        return RULES[self.rule](self._latest.at_size(size))
+        maps = self._latest.at_size(size)
+        combined = RULES[self.rule](maps)
+        moved = None if fresh is None else self._latest.change(fresh, size)
+        return combined if moved is None else follow_the_fresh(combined, maps[fresh], moved)
 
     def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
         prob = self.probability_map(frame_bgr)
@@ -120,7 +119,7 @@ class CombinedSegmenter:
 
     def reset(self) -> None:
         self._latest = LatestMaps(len(self.members))
-        self._repeat, self._last = RepeatWatch(), None
+        self._last = None
         for member in self.members:
             member.reset()
 
