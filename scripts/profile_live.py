@@ -29,6 +29,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import cv2
+
 from camfx.app.session import RunOptions, build_effect
 from camfx.core.pipeline import Pipeline
 from camfx.io.capture import VideoCaptureSource
@@ -157,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segmenter", default=RunOptions.segmenter)
     parser.add_argument("--every-frame", action="store_true",
                         help="one thread, every frame: CPU per stage, little disturbed by load")
+    parser.add_argument("--cv-threads", type=int,
+                        help="OpenCV's worker threads (cv2.setNumThreads); default: its own")
     args = parser.parse_args(argv)
+    if args.cv_threads:
+        cv2.setNumThreads(args.cv_threads)
     if args.every_frame:
         every_frame(args.input, args.seconds, (args.width, args.height), args.segmenter)
         return 0
