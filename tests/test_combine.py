@@ -10,6 +10,7 @@ from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
 from camfx.models.segmentation.combine import (
     CombinedSegmenter,
     common_size,
+    follow_the_fresh,
     logit_mean_rule,
     mean_rule,
 )
@@ -73,3 +74,56 @@ def test_the_pose_models_mask_finds_a_person_standing():
     image = cv2.imread(str(REAL / "images" / "ccp_0028.jpg"))
     truth = cv2.imread(str(REAL / "masks" / "ccp_0028.png"), cv2.IMREAD_GRAYSCALE) >= 128
     assert real_eval.score(segmenter.segment(image) >= 0.5, truth)[0] > 0.85
+
+
+def _counting(segmenter: CombinedSegmenter) -> list[int]:
+    """Runs of each member of `segmenter` from now on (its probability_map wrapped)."""
+    runs = [0] * len(segmenter.members)
+    for i, member in enumerate(segmenter.members):
+        def counted(frame, i=i, run=member.probability_map):
+            runs[i] += 1
+            return run(frame)
+        member.probability_map = counted
+    return runs
+
+
+def test_the_default_pair_runs_one_model_a_frame_after_the_first_of_a_stream():
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    runs = _counting(segmenter)
+    frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=5)
+    for frame in frames:
+        segmenter.probability_map(frame)
+    assert runs == [3, 3]  # both on the first frame, then one each in turn
+    segmenter.reset()  # a new stream: both again on its first frame
+    segmenter.probability_map(frames[0])
+    assert runs == [4, 4]
+    segmenter.probability_map(cv2.resize(frames[1], (640, 360)))  # another shape: both
+    assert runs == [5, 5]
+
+
+def test_where_the_fresh_model_saw_motion_the_older_map_counts_less():
+    combined, fresh = np.float32([[0.5, 0.5]]), np.float32([[1.0, 1.0]])
+    moved = np.float32([[0.0, 1.0]])  # the fresh map changed a lot in the second pixel
+    out = follow_the_fresh(combined, fresh, moved)
+    assert out[0, 0] == pytest.approx(0.5)  # no motion: the combination stands
+    assert out[0, 1] > 0.7  # motion: towards the model that just looked
+
+
+def test_the_alternating_pair_masks_moving_people_about_as_well_as_every_model_every_frame():
+    """Real clips of moving people (DAVIS, 24 fps, every frame): one model a frame costs
+    about 0.01 of IoU against both every frame (measured 0.841 against 0.851)."""
+    clips = list(real_eval.clips(REAL, quick=True))
+    scores = {}
+    for alternate in (False, True):
+        segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+        segmenter.alternate = alternate
+        ious = []
+        for clip in clips:
+            segmenter.reset()
+            refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
+            result = real_eval.run_sequence(
+                clip, lambda f, r=refiner, s=segmenter: r.refine(f, s.probability_map(f)))
+            ious.append(result.iou)
+        scores[alternate] = ious
+    assert np.mean(scores[True]) > np.mean(scores[False]) - 0.02
+    assert min(scores[True]) > 0.75  # every clip's person still found

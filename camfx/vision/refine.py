@@ -24,6 +24,7 @@ import numpy as np
 
 from camfx.vision.imaging import shrink
 from camfx.vision.persistence import Persistence
+from camfx.vision.repeats import RepeatWatch
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,26 @@ class MaskRefiner:
         self._previous: np.ndarray | None = None
         self._colours = ColourModel()
         self.persistence = Persistence()
+        self._repeat = RepeatWatch()
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (probability, mask)
 
     def reset(self) -> None:
         self._previous = None
         self._colours = ColourModel()
         self.persistence.reset()
+        self._repeat, self._last = RepeatWatch(), None
 
     def refine(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
-        """A float32 mask in [0, 1] of the frame's size."""
+        """A float32 mask in [0, 1] of the frame's size (the same array again when the
+        frame repeats the last one and so does its probability: nothing to redo)."""
+        repeated = self._repeat.repeats(frame_bgr)
+        if repeated and self._last is not None and self._last[0] is probability:
+            return self._last[1]
+        mask = self._refined(frame_bgr, probability)
+        self._last = (probability, mask)
+        return mask
+
+    def _refined(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
         s = self.settings
         # The guided filter and the temporal smoothing work at half the frame's
         # size: fine enough for hair, a quarter of the pixels, and the guide's
@@ -81,7 +94,7 @@ class MaskRefiner:
         work = (max(1, frame_w // _WORK_SCALE), max(1, frame_h // _WORK_SCALE))
         guide = None
         if s.guided or s.colour:
-            guide = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_AREA)
+            guide = shrink(frame_bgr, work)
         prob = probability
         if s.min_blob > 0:
             prob = remove_small_blobs(prob, s.threshold, s.min_blob)
@@ -109,11 +122,15 @@ class MaskRefiner:
         # Small changes are noise: blend them in slowly. Large ones are motion:
         # follow at once, so a moving person does not leave a smear.
         still_rate = np.float32(1.0 - self.settings.smoothing)
-        change = np.abs(mask - previous)
-        rate = np.minimum(change * ((1 - still_rate) / _MOTION) + still_rate, np.float32(1.0))
-        smoothed = (previous + rate * (mask - previous)).astype(np.float32, copy=False)
-        self._previous = smoothed
-        return smoothed
+        step = np.subtract(mask, previous)  # in place from here: no temporaries
+        rate = np.abs(step)
+        rate *= (1 - still_rate) / _MOTION
+        rate += still_rate
+        np.minimum(rate, np.float32(1.0), out=rate)
+        step *= rate
+        step += previous  # previous + rate * (mask - previous)
+        self._previous = step
+        return step
 
 
 class ColourModel:
@@ -178,9 +195,13 @@ class ColourModel:
 
 
 def colour_indices(bgr: np.ndarray, bits: int) -> np.ndarray:
-    """Each pixel's colour as one histogram bin: the top `bits` of b, g and r."""
-    top = np.right_shift(bgr, 8 - bits).astype(np.intp)
-    return (top[..., 0] << (2 * bits)) | (top[..., 1] << bits) | top[..., 2]
+    """Each pixel's colour as one histogram bin: the top `bits` of b, g and r (uint16:
+    a quarter of the memory traffic of machine-sized integers)."""
+    b, g, r = cv2.split(np.right_shift(bgr, 8 - bits))
+    index = b.astype(np.uint16) << (2 * bits)
+    index |= g.astype(np.uint16) << bits
+    index |= r
+    return index
 
 
 def guided_radius_at(radius: int, frame_w: int, frame_h: int) -> int:

@@ -24,6 +24,7 @@ from camfx.models.segmentation import fitting
 from camfx.models.segmentation.fitting import FITS, Fit
 from camfx.models.segmentation.tracking import PeopleTracker
 from camfx.vision.refine import MaskSettings
+from camfx.vision.repeats import RepeatWatch
 
 
 class Segmenter(ABC):
@@ -45,6 +46,8 @@ class Segmenter(ABC):
         self.fit = fit
         self._people: PeopleTracker | None = None  # made on first use: input_size may be
         # set by a subclass after this (from its model), in any order
+        self._repeat, self._last = RepeatWatch(), None  # a frame seen again: its map again
+        self._window_kept = False  # the last run left the tracking window where it was
 
     @property
     def tracker(self) -> PeopleTracker:
@@ -68,13 +71,28 @@ class Segmenter(ABC):
         The map's shape need not match the frame's proportions (with ``squash`` it
         is the model's input shape); scaling it to the frame's size aligns it.
         """
+        repeated = self._repeat.repeats(frame_bgr)
+        if repeated and self._last is not None and self._settled(frame_bgr):
+            return self._last  # the same object: callers can tell nothing changed
         if self.fit == "track":
-            return fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
-        return fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+            window = self.tracker.window
+            self._last = fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
+            self._window_kept = self.tracker.window == window
+        else:
+            self._last = fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+        return self._last
+
+    def _settled(self, frame_bgr: np.ndarray) -> bool:
+        """Whether the map of a repeated frame cannot change: always for a fixed fit; for
+        ``track``, while the window stays where it was and no search for newcomers is due."""
+        if self.fit != "track":
+            return True
+        return self._window_kept and self.tracker.idle(frame_bgr.shape[1], frame_bgr.shape[0])
 
     def reset(self) -> None:
         """Forget where the people were: the next frame starts a new stream."""
         self._people = None
+        self._repeat, self._last, self._window_kept = RepeatWatch(), None, False
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         """`settings` with this segmenter's own tweaks (see ``mask_tweaks``)."""

@@ -134,6 +134,15 @@ class PeopleTracker:
         self._frames += 1
         return self._window
 
+    def idle(self, frame_w: int, frame_h: int) -> bool:
+        """For a frame that repeats the last one: True, and the frame is counted, when the
+        model need not look at it again; False when a search for newcomers is due on it
+        (or the stream is new): then it runs as any frame, ``advance`` counting it."""
+        if (frame_w, frame_h) != self._frame_wh or (self._frames + 1) % self.SEARCH_EVERY == 0:
+            return False
+        self._frames += 1
+        return True
+
     @property
     def window(self) -> Box | None:
         """The current window (after `follow`), without counting a frame."""
