@@ -35,7 +35,7 @@ class Parts:
     poster: np.ndarray  # a photo of people, 240x240
 
 
-def load(shared: Path, frames: int = APPEARS + 16) -> Parts:
+def load(shared: Path, frames: int = APPEARS + 40) -> Parts:
     people = read_frames(shared / "media" / "portrait_720.mp4", every=3)[:frames]
     room = cover(cv2.imread(str(shared / ROOM)), SIZE)
     poster = cv2.imread(str(shared / "media" / "kitchen.jpg"))  # three people, a blackboard
