@@ -16,8 +16,8 @@ from tqdm import tqdm
 from camfx.app.controls import Controls, help_card
 from camfx.app.options import parse_mix
 from camfx.core.effects import EFFECT_KINDS, Backdrop, Effect, EffectSettings
-from camfx.core.frames import FrameSource
-from camfx.core.pipeline import OutputFrame, Pipeline, open_pipeline
+from camfx.core.frames import FrameSource, OutputFrame
+from camfx.core.pipeline import Pipeline, open_pipeline
 from camfx.errors import CamfxError
 from camfx.io.capture import open_source
 from camfx.io.sinks import (

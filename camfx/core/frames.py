@@ -1,7 +1,9 @@
-"""The frames interface: what a source delivers and what the pipeline consumes.
+"""The frames interface: what a source delivers, what the pipeline hands on.
 
 :class:`FrameSource` is the one thing the core needs from capture; cameras, video files
-and pictures implement it in :mod:`camfx.io.capture`.
+and pictures implement it in :mod:`camfx.io.capture`. :class:`Frame` is a captured
+frame, :class:`Background` a painted one, :class:`OutputFrame` a finished one (what
+sinks receive).
 """
 
 from __future__ import annotations
@@ -17,6 +19,26 @@ class Frame:
     index: int  # position in the source, from 0
     image: np.ndarray  # BGR uint8
     captured_at: float  # time.monotonic() when it was read
+
+
+@dataclass(frozen=True)
+class Background:
+    image: np.ndarray  # stylized, full frame size, BGR uint8
+    source_index: int  # the frame it was painted from
+    style_ms: float
+
+
+@dataclass(frozen=True)
+class OutputFrame:
+    index: int
+    image: np.ndarray  # composited, BGR uint8
+    mask: np.ndarray  # float32 person mask, frame size
+    captured_at: float
+    background_index: int  # which frame the background was painted from
+    segment_ms: float
+    style_ms: float  # time it took to paint the background shown
+    composite_ms: float
+    frame: np.ndarray | None = None  # the captured frame (a reference, not a copy)
 
 
 

@@ -32,33 +32,13 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from camfx.core.effects import Effect
-from camfx.core.frames import Frame, FrameSource
+from camfx.core.frames import Background, Frame, FrameSource, OutputFrame
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _END = object()  # end-of-stream marker in render queues
 _POLL = 0.05  # seconds between checks of the stop flag while waiting
-
-
-@dataclass(frozen=True)
-class Background:
-    image: np.ndarray  # stylized, full frame size, BGR uint8
-    source_index: int  # the frame it was painted from
-    style_ms: float
-
-
-@dataclass(frozen=True)
-class OutputFrame:
-    index: int
-    image: np.ndarray  # composited, BGR uint8
-    mask: np.ndarray  # float32 person mask, frame size
-    captured_at: float
-    background_index: int  # which frame the background was painted from
-    segment_ms: float
-    style_ms: float  # time it took to paint the background shown
-    composite_ms: float
-    frame: np.ndarray | None = None  # the captured frame (a reference, not a copy)
 
 
 class LatestSlot(Generic[T]):

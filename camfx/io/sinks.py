@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from camfx.core.pipeline import OutputFrame
+from camfx.core.frames import OutputFrame
 from camfx.errors import CamfxError
 
 if TYPE_CHECKING:  # the device modules load when a sink opens (PyAV alone takes 0.5 s)
