@@ -196,13 +196,13 @@ class Effect:
         small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
         full = (image.shape[1], image.shape[0])
 
-        def paint(source: np.ndarray) -> np.ndarray:
+        def paint(source: np.ndarray, plain: np.ndarray | None = None) -> np.ndarray:
             bottleneck = None
             if s.strength < 1.0 and self.predictor is not None:
                 content = self.predictor.bottleneck(small)
                 style = self.stylizer.style.bottleneck
                 bottleneck = s.strength * style + (1 - s.strength) * content
-            return self.stylizer.stylize(source, bottleneck)
+            return self.stylizer.stylize(source, bottleneck, plain)
 
         if not (self.steady and s.target == "background"):
             painted = paint(self._source(small, small_mask, s.target))

@@ -123,6 +123,11 @@ class SteadyPlate:
         return self._near
 
     @property
+    def unseen(self) -> np.ndarray | None:
+        """Where the plate never saw the room: its picture there is a smooth fill."""
+        return None if self._seen is None else ~self._seen
+
+    @property
     def hidden(self) -> np.ndarray | None:
         """Where the plate is not the room as seen: behind the person, or never seen."""
         if self.person is None or self._seen is None:
@@ -382,7 +387,10 @@ class SteadyBackground:
         stylize: Callable[[np.ndarray], np.ndarray],
         key: Hashable = None,
     ) -> tuple[np.ndarray, bool]:
-        """(the painting of `image`'s background, whether the network ran for it)."""
+        """(the painting of `image`'s background, whether the network ran for it).
+
+        `stylize(picture, plain=mask)` paints; `plain` (bool) is the plate's fill, to be
+        painted without grain (camfx.models.style.Stylizer.stylize)."""
         hidden = self.plate.hidden
         if hidden is not None and hidden.shape == mask.shape:
             dx, dy = self.motion.between(image, ~hidden & (mask < 0.5))
@@ -395,4 +403,11 @@ class SteadyBackground:
         else:
             self.motion.between(image, np.zeros(mask.shape, bool))  # remember the frame
         changed = self.plate.update(image, mask)
-        return self.painting.paint(self.plate.picture, changed, stylize, key, self.plate.edge)
+
+        def paint(picture: np.ndarray) -> np.ndarray:
+            # The fill where the room was never seen is painted without the grain that
+            # gives flat walls brush strokes (camfx.models.style.FlatGrain): grained, the
+            # person's outline stood out more (ghost ratio 1.65 against 1.44, 1.46 without).
+            return stylize(picture, plain=self.plate.unseen)
+
+        return self.painting.paint(self.plate.picture, changed, paint, key, self.plate.edge)
