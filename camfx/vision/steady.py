@@ -161,7 +161,10 @@ class SteadyPlate:
         count[restart] = 1
         count *= differs  # no longer differing: the count starts again
         needed = np.full(count.shape, self.persist, np.uint8)
-        needed[near] = self.persist_near
+        # A change of most of the room (the light) is real beside the person too: waiting
+        # there repainted the whole picture a second time, `persist_near` frames later.
+        if differs.sum() <= 0.5 * visible.sum():
+            needed[near] = self.persist_near
         needed[~self._seen] = self.persist_new
         take = count >= needed
         count[take] = 0
