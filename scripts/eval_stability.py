@@ -50,7 +50,7 @@ from camfx.vision.compositing import CleanPlate
 from camfx.vision.imaging import cover
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.stability import StabilityMeter, background_pixels, follow_delay, pan_ratios
-from camfx.vision.steady import SteadyBackground
+from camfx.vision.steady import CameraMotion, SteadyBackground
 from camfx_eval.brushwork import flat_pixels, lattice_share, stroke_ratio
 from camfx_eval.evaluation import build_clips, ghost_levels, read_frames
 from camfx_eval.stability_clips import build_clip
@@ -120,6 +120,36 @@ def ghost(shared: Path, segmenter, stylizer) -> dict[str, float]:
         k: (float(np.mean([n / a for n, a in v])), *np.mean(v, axis=0).tolist())
         for k, v in ratios.items()
     }
+
+
+def real_clip(shared: Path, segmenter, threads: int, name: str) -> None:
+    """portrait_720.mp4 itself (a fixed camera, a hand sweeping over a plain wall): the
+    painting's change over the input's, painted every frame, steady with camera motion
+    read from all the background (before), and steady as camfx paints it."""
+    frames = read_frames(shared / "media" / "portrait_720.mp4")
+    stylizer = create_stylizer(
+        resolve_style("starry"), threads=threads, device="cpu", size=style_size(720, 720)
+    )
+    print(
+        f"\nportrait_720.mp4 itself ({len(frames)} frames, 720x720, a real fixed camera), "
+        f"segmenter {name}, style starry {stylizer.height}x{stylizer.width}:\n"
+    )
+    print("| painting | frame-to-frame (x input) | 30 apart (x input) |\n|---|---|---|")
+    variants = {
+        "every frame painted": (False, None),
+        "steady, camera motion from all the background (before)": (True, 0.0),
+        "steady (camfx)": (True, None),
+    }
+    for label, (steady, texture) in variants.items():
+        segmenter.reset()
+        effect = Effect(segmenter, stylizer, segmenter.tuned(MaskSettings()), steady=steady)
+        if texture is not None:
+            effect.painting.motion = CameraMotion(texture=texture, enough=0.0)
+        meter = StabilityMeter()
+        for index, frame in enumerate(frames):
+            mask = effect.segment(frame)
+            meter.add(index, frame, effect.background(frame, mask), mask)
+        print(f"| {label} | {meter.step_ratio:.2f} | {meter.far_ratio:.2f} |", flush=True)
 
 
 def flat_walls(shared: Path, segmenter, threads: int, pictures: Path | None) -> None:
@@ -230,6 +260,7 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
     parser.add_argument("--no-ghost", action="store_true", help="skip the ghost ratio")
     parser.add_argument("--no-flat", action="store_true", help="skip the flat-wall figures")
+    parser.add_argument("--no-real", action="store_true", help="skip portrait_720.mp4 itself")
     parser.add_argument(
         "--no-grain", action="store_true", help="clips painted without the flat-wall grain"
     )
@@ -293,6 +324,8 @@ def main() -> None:
                 name = f"{kind}-{'steady' if steady else 'before'}"
                 start = clip.change or 40
                 cv2.imwrite(str(args.pictures / f"{name}.png"), strip(paintings, start))
+    if not args.no_real:
+        real_clip(args.shared, segmenter, args.threads, args.segmenter)
     if not args.no_flat:
         flat_walls(args.shared, segmenter, args.threads, args.pictures)
     if not args.no_ghost:
