@@ -30,8 +30,9 @@ ghost ratio with and without the grain.
 
 --pictures DIR writes strips of consecutive painted frames and their difference maps,
 and the flat walls painted without and with the grain;
---docs-strip FILE writes the README's picture: camfx's output on portrait_720.mp4 itself
-(a real fixed camera), four consecutive frames before and after, with difference maps.
+--docs-strip FILE and --docs-flat FILE write the README's pictures (and nothing else):
+camfx's output on portrait_720.mp4 itself (a real fixed camera), four consecutive frames
+before and after, with difference maps; and its plain wall without and with the grain.
 """
 
 from __future__ import annotations
@@ -250,6 +251,29 @@ def docs_strip(shared: Path, segmenter, path: Path, start: int = 100) -> None:
     cv2.imwrite(str(path), picture, [cv2.IMWRITE_JPEG_QUALITY, 80])
 
 
+def docs_flat(shared: Path, segmenter, path: Path, index: int = 0) -> None:
+    """portrait_720.mp4's plain wall as camfx shows it, the network alone (top) and with
+    the grain (bottom): the frame, and the wall at its upper right twice as large."""
+    frame = read_frames(shared / "media" / "portrait_720.mp4", limit=index + 1)[index]
+    rows = []
+    for grain in (False, True):
+        stylizer = create_stylizer(
+            resolve_style("starry"), device="cpu", size=style_size(720, 720), grain=grain
+        )
+        segmenter.reset()
+        effect = Effect(segmenter, stylizer, segmenter.tuned(MaskSettings()))
+        mask = effect.segment(frame)
+        shown = effect.composite(frame, mask, effect.background(frame, mask))
+        whole = cv2.resize(shown, (360, 360), interpolation=cv2.INTER_AREA)
+        wall = cv2.resize(shown[:180, 540:], (360, 360), interpolation=cv2.INTER_NEAREST)
+        row = np.hstack([whole, wall])
+        label = "with the grain (camfx)" if grain else "the network alone (before)"
+        cv2.putText(row, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        rows.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
@@ -267,6 +291,9 @@ def main() -> None:
     parser.add_argument("--steady-only", action="store_true", help="skip painting every frame")
     parser.add_argument("--pictures", type=Path, help="write painted strips to this folder")
     parser.add_argument("--docs-strip", type=Path, help="write the README's picture (JPEG)")
+    parser.add_argument(
+        "--docs-flat", type=Path, help="write the README's flat-wall picture (JPEG)"
+    )
     args = parser.parse_args()
 
     people = read_frames(args.shared / "media" / "portrait_720.mp4", limit=args.frames)
@@ -274,6 +301,12 @@ def main() -> None:
     # The object: a shelf of books (no people in it, which the segmenter would take out).
     thing = cv2.imread(str(args.shared / "eval" / "real" / "backgrounds" / "bookshelf.jpg"))
     segmenter = create_segmenter(args.segmenter, threads=args.threads, device="cpu")
+    if args.docs_strip or args.docs_flat:  # the README's pictures, and nothing else
+        if args.docs_strip:
+            docs_strip(args.shared, segmenter, args.docs_strip)
+        if args.docs_flat:
+            docs_flat(args.shared, segmenter, args.docs_flat)
+        return
     stylizer = create_stylizer(
         resolve_style("starry"),
         threads=args.threads,
