@@ -112,7 +112,7 @@ def ghost(shared: Path, segmenter, stylizer) -> dict[str, float]:
             small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
             small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
             person = cv2.resize(frame.truth.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-            before = stylizer.stylize(plate.update(small, small_mask))
+            before = stylizer.stylize(plate.update(small, small_mask), plain=plate.unseen)
             after, _ = steady.update(small, small_mask, stylizer.stylize)
             for label, picture in zip(ratios, (before, after), strict=True):
                 ratios[label].append(ghost_levels(picture, reference, person.astype(bool)))

@@ -205,7 +205,8 @@ class Effect:
             return self.stylizer.stylize(source, bottleneck, plain)
 
         if not (self.steady and s.target == "background"):
-            painted = paint(self._source(small, small_mask, s.target))
+            source = self._source(small, small_mask, s.target)
+            painted = paint(source, self.plate.unseen if s.target == "background" else None)
             return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
         key = (id(self.stylizer), self.stylizer.style.name, s.strength)
         painted, _ = self.painting.update(small, small_mask, paint, key)
