@@ -325,18 +325,19 @@ class CameraMotion:
     background; the camera moved when most of it agrees on one shift. The person and
     anything else moving on its own disagree and are outvoted.
 
-    Only textured background votes (a gradient of `texture` levels a pixel or more),
-    and there must be `enough` of it (a share of the picture): on a plain wall the flow
-    is what its smoothing spreads from the moving person, not the room's. Following
-    that (sub-pixel steps while a hand moved, on portrait_720.mp4) moved the whole
-    painting, where a wall with nothing on it shows no camera motion to follow.
+    The background must have `enough` texture (a share of the picture with a gradient
+    of `texture` levels a pixel or more): on a plain wall the flow is what its smoothing
+    spreads from the moving person, not the room's. Following that (sub-pixel steps
+    while a hand moved, on portrait_720.mp4) moved the whole painting, where a wall with
+    nothing on it shows no camera motion to follow. (Letting only the textured pixels
+    vote made the pan's painting change 11.4x the input's once moved, against 4.7x.)
     """
 
     def __init__(
         self, least: float = 0.2, agree: float = 0.6, texture: float = 2.0, enough: float = 0.02
     ) -> None:
         self.least = least  # px: less is noise
-        self.agree = agree  # share of the voting background that must move together
+        self.agree = agree  # share of the background that must move together
         self.texture = texture
         self.enough = enough
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
@@ -353,10 +354,9 @@ class CameraMotion:
         last, self._last = self._last, grey
         if last is None or last.shape != grey.shape or background.mean() < 0.2:
             return 0.0, 0.0
-        voters = (background & self._textured(grey))[::2, ::2]
-        if voters.mean() < self.enough:
+        if (background & self._textured(grey))[::2, ::2].mean() < self.enough:
             return 0.0, 0.0
-        flow = self._flow.calc(last, grey, None)[::2, ::2][voters]
+        flow = self._flow.calc(last, grey, None)[::2, ::2][background[::2, ::2]]
         shift = np.median(flow, axis=0)
         together = (np.abs(flow - shift).max(axis=1) < 0.5).mean()
         if together < self.agree or np.hypot(*shift) < self.least:
