@@ -7,7 +7,7 @@ the painting (at its own size):
 
 * :func:`stroke_ratio`: the detail at the scale of brush strokes (a band-pass of
   periods ~10-40 px) over the fine detail (periods under ~6 px). Paintings of textured
-  rooms score ~0.8-0.9, a flat colour with a little noise ~0.75; a lattice has only
+  rooms score ~0.75-0.9, a flat colour with a little noise ~0.75; a lattice has only
   fine detail (a pure colour: 0.0, a real flat wall: ~0.5).
 * :func:`lattice_share`: the share of the fine detail that repeats exactly every
   `period` px (the network's two x2 upsamplings make 4): 1.0 for a pure lattice, about

@@ -24,7 +24,7 @@ Then, flat walls ("Flat walls", camfx_eval/brushwork.py): the flat pixels of a p
 a near-uniform wall (home_office_wall.jpg at 216x384) and of portrait_720.mp4's plain wall
 (its first frame at 384x384, the person and 24 px around left out), painted as the network
 does by itself and with camfx's grain (camfx.models.style.FlatGrain): the brush-stroke
-ratio (textured rooms ~0.8-0.9, a lattice ~0.5 or less) and the 4-px lattice share; on
+ratio (textured rooms ~0.75-0.9, a lattice ~0.5 or less) and the 4-px lattice share; on
 two textured rooms the same ratio and how much the grain moved their painting; and the
 ghost ratio with and without the grain.
 
@@ -177,7 +177,7 @@ def flat_walls(shared: Path, segmenter, threads: int, pictures: Path | None) -> 
         ),
     }
     print(
-        "\nFlat walls (style starry; brush-stroke ratio: textured rooms ~0.8-0.9, a lattice "
+        "\nFlat walls (style starry; brush-stroke ratio: textured rooms ~0.75-0.9, a lattice "
         "~0.5 or less; lattice share: of the fine detail, what repeats every 4 px):\n"
     )
     print(
