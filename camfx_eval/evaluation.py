@@ -214,8 +214,17 @@ def ghost_ratio(
     makes the band just outside them differ more than the background further away.
     Distances are in pixels of the pictures given (style size, e.g. 384).
     """
+    near, away = ghost_levels(painted, reference, person, band, far)
+    return near / max(away, 1e-6)
+
+
+def ghost_levels(
+    painted: np.ndarray, reference: np.ndarray, person: np.ndarray, band: int = 12, far: int = 40
+) -> tuple[float, float]:
+    """The mean difference (levels) from the true background's painting within `band` px
+    outside the person, and further than `far` px from them: :func:`ghost_ratio`'s terms."""
     distance = cv2.distanceTransform((~person).astype(np.uint8), cv2.DIST_L2, 5)
     diff = cv2.absdiff(painted, reference).mean(axis=-1)
     near = (distance > 0) & (distance <= band)
     away = distance > far
-    return float(diff[near].mean() / max(diff[away].mean(), 1e-6))
+    return float(diff[near].mean()), float(diff[away].mean())

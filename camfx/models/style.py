@@ -191,22 +191,85 @@ def create_predictor(threads: int = 2, device: Device = "cpu") -> StylePredictor
     return StylePredictor(models.load("style-predict", threads, device))
 
 
-class Stylizer:
-    """Paints pictures with one style through the transfer network."""
+class FlatGrain:
+    """A faint, soft, fixed grain added where the picture is flat, before it is painted.
 
-    def __init__(self, model: TFLiteModel, style: Style) -> None:
+    Given a flat, near-uniform wall the transfer network has nothing to paint and
+    repeats its own lattice: a pure colour comes out as 4-px squares, a real wall as
+    a fine diagonal hatching with streaks. A grain of a few levels, a few pixels
+    across, only where the picture is flat, gives it something to paint brush strokes
+    on (scripts/eval_stability.py, "Flat walls"); textured parts are left as they are.
+    The grain is the same for every call at one size (a fixed seed), so a still room's
+    painting stays still.
+    """
+
+    def __init__(
+        self, amplitude: float = 4.0, size: float = 4.0, flat: float = 4.0, seed: int = 0
+    ) -> None:
+        self.amplitude = amplitude  # levels (standard deviation) where fully flat
+        self.size = size  # px (the grain's blur) at a 384-px painting; scales with it
+        self.flat = flat  # levels of local standard deviation from which no grain is added
+        self.seed = seed
+        self._noise: np.ndarray | None = None  # (h, w) float32, in [0, 1] units
+
+    def noise(self, shape: tuple[int, int]) -> np.ndarray:
+        if self._noise is None or self._noise.shape != shape:
+            white = np.random.default_rng(self.seed).standard_normal(shape).astype(np.float32)
+            soft = cv2.GaussianBlur(white, (0, 0), self.size * max(shape) / 384)
+            self._noise = soft * (self.amplitude / 255.0 / float(soft.std()))
+        return self._noise
+
+    def weight(self, image_bgr: np.ndarray) -> np.ndarray:
+        """1 where the picture is flat (local std 0), falling to 0 at `flat` levels."""
+        grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        mean = cv2.blur(grey, (7, 7))
+        variance = cv2.blur(grey * grey, (7, 7)) - mean * mean
+        spread = np.sqrt(np.maximum(variance, 0.0))
+        return cv2.blur(np.clip(1.0 - spread / self.flat, 0.0, 1.0), (7, 7))
+
+    def add(
+        self, picture: np.ndarray, image_bgr: np.ndarray, plain: np.ndarray | None = None
+    ) -> None:
+        """Add the grain, in place, to `picture` ((h, w, 3) float in [0, 1]) of `image_bgr`,
+        except on `plain` (bool) pixels."""
+        weight = self.weight(image_bgr)
+        if plain is not None:
+            weight[plain] = 0.0
+        grain = self.noise(picture.shape[:2]) * weight
+        picture += grain[..., None]
+        np.clip(picture, 0.0, 1.0, out=picture)
+
+
+class Stylizer:
+    """Paints pictures with one style through the transfer network.
+
+    `grain` (on by default) gives flat walls brush strokes instead of the network's
+    lattice (:class:`FlatGrain`); None paints the picture as it is.
+    """
+
+    def __init__(self, model: TFLiteModel, style: Style, grain: FlatGrain | None = None) -> None:
         self._model = model
         self.style = style
+        self.grain = grain
         _, self.height, self.width, _ = model.inputs[0].shape
         self._input = np.empty((1, self.height, self.width, 3), np.float32)
 
-    def stylize(self, image_bgr: np.ndarray, bottleneck: np.ndarray | None = None) -> np.ndarray:
+    def stylize(
+        self,
+        image_bgr: np.ndarray,
+        bottleneck: np.ndarray | None = None,
+        plain: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Model-sized BGR uint8 picture in, the same size painted out.
 
-        `bottleneck` overrides the style's own (e.g. mixed with the content's).
+        `bottleneck` overrides the style's own (e.g. mixed with the content's). `plain`
+        (bool) is where no grain goes: what is not the room (a clean plate's smooth fill
+        where the background was never seen; grained, it stood out around the person).
         """
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         np.multiply(rgb, 1.0 / 255.0, out=self._input[0], casting="unsafe")
+        if self.grain is not None:
+            self.grain.add(self._input[0], image_bgr, plain)
         style = self.style.bottleneck if bottleneck is None else bottleneck.astype(np.float32)
         painted = self._model.run(self._input, style)[0][0]
         out = cv2.convertScaleAbs(painted, alpha=255.0)  # [0, 1] float -> saturated uint8
@@ -282,6 +345,11 @@ def create_stylizer(
     threads: int = 2,
     device: Device = "auto",
     size: tuple[int, int] | None = PUBLISHED_SIZE,
+    grain: bool = True,
 ) -> Stylizer:
-    """A painter for `style` at `size` (height, width); None: the published model as it is."""
-    return Stylizer(load_transfer_model(precision, size, threads, device), style)
+    """A painter for `style` at `size` (height, width); None: the published model as it is.
+
+    `grain`: flat walls get brush strokes (:class:`FlatGrain`); False paints them as the
+    network does by itself (a lattice)."""
+    model = load_transfer_model(precision, size, threads, device)
+    return Stylizer(model, style, FlatGrain() if grain else None)

@@ -71,6 +71,11 @@ class CleanPlate:
             return image.copy()  # nothing of the background seen yet: nothing to fill from
         return fill_unseen(self._plate, self._seen)
 
+    @property
+    def unseen(self) -> np.ndarray | None:
+        """Where the background was never seen: the plate there is a smooth fill."""
+        return None if self._seen is None else ~self._seen
+
     def _grown_person(self, mask: np.ndarray) -> np.ndarray:
         person = (mask > 0.5).astype(np.uint8)
         if self.grow > 0:

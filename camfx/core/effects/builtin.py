@@ -37,15 +37,19 @@ class StyleEffect(EffectKind):
         full = (image.shape[1], image.shape[0])
         style = s.style or stylizer.style  # read once from this frame's snapshot
 
-        def paint(source: np.ndarray) -> np.ndarray:
+        def paint(source: np.ndarray, plain: np.ndarray | None = None) -> np.ndarray:
             bottleneck = style.bottleneck
             if s.strength < 1.0 and stream.predictor is not None:
                 content = stream.predictor.bottleneck(small)
                 bottleneck = s.strength * bottleneck + (1 - s.strength) * content
-            return stylizer.stylize(source, bottleneck)
+            return stylizer.stylize(source, bottleneck, plain)
 
         if not (stream.steady and s.target == "background"):
-            painted = paint(stream.source(small, small_mask, s.target))
+            source = stream.source(small, small_mask, s.target)
+            # The plate's smooth fill (never-seen background) gets no grain: grained,
+            # it painted a stronger ghost of the person (see camfx.models.style.FlatGrain).
+            plain = stream.plate.unseen if s.target == "background" else None
+            painted = paint(source, plain)
             return cv2.resize(painted, full, interpolation=cv2.INTER_CUBIC)
         key = (id(stylizer), style.name, s.strength)
         painted, _ = stream.painting.update(small, small_mask, paint, key)
