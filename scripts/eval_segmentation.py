@@ -353,7 +353,8 @@ def measure_ghost(clip, segmenter) -> Ghost:
         painted = {
             "the whole frame (naive)": stylizer.stylize(small),
             "the frame, person removed": stylizer.stylize(remove_person(small, small_mask)),
-            "the clean plate (camfx)": stylizer.stylize(plate.update(small, small_mask)),
+            "the clean plate (camfx)": stylizer.stylize(
+                plate.update(small, small_mask), plain=plate.unseen),  # as camfx: fill ungrained
         }
         for label, picture in painted.items():
             ratios[label].append(ghost_ratio(picture, reference, person.astype(bool)))
@@ -379,8 +380,10 @@ def segmenter_picture(clips) -> np.ndarray:
         for earlier in clip.frames[:-1]:
             masker(earlier.image)
         mask = masker(frame)
-        plate = CleanPlate().update(cv2.resize(frame, small), cv2.resize(mask, small))
-        result = composite(frame, cv2.resize(stylizer.stylize(plate), frame.shape[1::-1]), mask)
+        plate = CleanPlate()
+        filled = plate.update(cv2.resize(frame, small), cv2.resize(mask, small))
+        painted = stylizer.stylize(filled, plain=plate.unseen)
+        result = composite(frame, cv2.resize(painted, frame.shape[1::-1]), mask)
         grey = cv2.cvtColor(cv2.convertScaleAbs(mask, alpha=255), cv2.COLOR_GRAY2BGR)
         row = np.hstack([frame, grey, result])
         cv2.putText(row, name, (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 3)
