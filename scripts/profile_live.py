@@ -32,7 +32,7 @@ from pathlib import Path
 import cv2
 
 from camfx.app.session import RunOptions, build_effect
-from camfx.core.pipeline import Pipeline
+from camfx.core.pipeline import open_pipeline
 from camfx.io.capture import VideoCaptureSource
 from camfx.models.style import resolve_style
 
@@ -88,7 +88,7 @@ def profile(path: str, seconds: float, size: tuple[int, int], segmenter: str) ->
     effect.composite = clock.wrap("composite", effect.composite)
     with VideoCaptureSource(path, live=True, size=size, fps=30.0, pace=True) as source:
         source.read = clock.wrap("capture: read + decode + scale", source.read)
-        with Pipeline(source, effect) as pipeline:
+        with open_pipeline(source, effect) as pipeline:
             frames, started, before = 0, None, {}
             for out in pipeline.frames():
                 if out is None:
