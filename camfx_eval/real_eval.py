@@ -197,17 +197,24 @@ def _paste(person: np.ndarray, alpha: np.ndarray, room: np.ndarray
     return out, truth
 
 
-def error_picture(frame: np.ndarray, truth: np.ndarray, mask: np.ndarray,
-                  ignore: np.ndarray | None = None, label: str = "") -> np.ndarray:
-    """frame | truth | prediction | error map (red: taken for person wrongly, blue:
-    person missed, grey: not scored), side by side."""
-    grey = lambda m: cv2.cvtColor((m * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)  # noqa: E731
-    pred = mask >= 0.5
+def error_map(frame: np.ndarray, pred: np.ndarray, truth: np.ndarray,
+              ignore: np.ndarray | None = None) -> np.ndarray:
+    """The frame darkened; red: taken for person wrongly, blue: person missed, grey: not
+    scored."""
     error = frame // 3
     error[pred & ~truth] = (0, 0, 255)
     error[~pred & truth] = (255, 0, 0)
     if ignore is not None:
         error[ignore] = (128, 128, 128)
+    return error
+
+
+def error_picture(frame: np.ndarray, truth: np.ndarray, mask: np.ndarray,
+                  ignore: np.ndarray | None = None, label: str = "") -> np.ndarray:
+    """frame | truth | prediction | error map (red: taken for person wrongly, blue:
+    person missed, grey: not scored), side by side."""
+    grey = lambda m: cv2.cvtColor((m * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)  # noqa: E731
+    error = error_map(frame, mask >= 0.5, truth, ignore)
     row = np.hstack([frame, grey(truth.astype(np.float32)), grey(mask), error])
     if label:
         cv2.putText(row, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)

@@ -42,11 +42,7 @@ def find(shared: Path, spec: str) -> tuple[real_eval.Sequence, int]:
 def errors(frame: np.ndarray, mask: np.ndarray, truth: np.ndarray, ignore, label: str
            ) -> np.ndarray:
     pred = mask >= 0.5
-    out = frame // 3
-    out[pred & ~truth] = (0, 0, 255)
-    out[~pred & truth] = (255, 0, 0)
-    if ignore is not None:
-        out[ignore] = (128, 128, 128)
+    out = real_eval.error_map(frame, pred, truth, ignore)
     iou = real_eval.score(pred, truth, ignore)[0]
     cv2.putText(out, f"{label} IoU {iou:.2f}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
                 (255, 255, 255), 2, cv2.LINE_AA)
