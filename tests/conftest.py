@@ -113,6 +113,13 @@ def run_camfx(*args: str, env: dict[str, str] | None = None, timeout: float = 30
 
 
 def partial_size(folder: Path) -> int:
-    """Bytes written so far to a render's partial file (.NAME.PID.part) in `folder`."""
-    sizes = [p.stat().st_size for p in folder.glob(".*.part")]
+    """Bytes written so far to a render's partial file (.NAME.PID.part) in `folder`.
+    A file may go between listing and reading its size: camfx's start-up check that the
+    folder is writable makes and removes a probe of that name."""
+    sizes = []
+    for path in folder.glob(".*.part"):
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            continue
     return max(sizes, default=0)
