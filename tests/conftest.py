@@ -123,3 +123,16 @@ def partial_size(folder: Path) -> int:
         except FileNotFoundError:
             continue
     return max(sizes, default=0)
+
+
+def count_calls(objects, method: str) -> list[int]:
+    """How many times each object's `method` is called from now on (wrapped in place)."""
+    calls = [0] * len(objects)
+    for i, obj in enumerate(objects):
+        original = getattr(obj, method)
+
+        def counted(*args, i=i, call=original):
+            calls[i] += 1
+            return call(*args)
+        setattr(obj, method, counted)
+    return calls

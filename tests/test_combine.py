@@ -16,7 +16,7 @@ from camfx.models.segmentation.combine import (
 )
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx_eval import real_eval
-from tests.conftest import MEDIA, SHARED
+from tests.conftest import MEDIA, SHARED, count_calls
 
 REAL = SHARED / "eval" / "real"
 
@@ -76,20 +76,9 @@ def test_the_pose_models_mask_finds_a_person_standing():
     assert real_eval.score(segmenter.segment(image) >= 0.5, truth)[0] > 0.85
 
 
-def _counting(segmenter: CombinedSegmenter) -> list[int]:
-    """Runs of each member of `segmenter` from now on (its probability_map wrapped)."""
-    runs = [0] * len(segmenter.members)
-    for i, member in enumerate(segmenter.members):
-        def counted(frame, i=i, run=member.probability_map):
-            runs[i] += 1
-            return run(frame)
-        member.probability_map = counted
-    return runs
-
-
 def test_the_default_pair_runs_one_model_a_frame_after_the_first_of_a_stream():
     segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
-    runs = _counting(segmenter)
+    runs = count_calls(segmenter.members, "probability_map")
     frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=5)
     for frame in frames:
         segmenter.probability_map(frame)

@@ -9,7 +9,7 @@ from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.repeats import RepeatWatch
 from camfx_eval.evaluation import read_frames
-from tests.conftest import MEDIA
+from tests.conftest import MEDIA, count_calls
 
 
 def test_a_picture_repeats_only_when_every_pixel_is_the_same():
@@ -28,21 +28,10 @@ def test_a_picture_repeats_only_when_every_pixel_is_the_same():
     assert not watch.repeats(changed_in_place)
 
 
-def _model_runs(members) -> list[int]:
-    """How many times each member's model runs from now on."""
-    runs = [0] * len(members)
-    for i, member in enumerate(members):
-        def counted(picture, i=i, run=member._run):
-            runs[i] += 1
-            return run(picture)
-        member._run = counted
-    return runs
-
-
 def test_nothing_is_recomputed_while_the_frame_repeats():
     segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
     refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
-    runs = _model_runs(segmenter.members)
+    runs = count_calls(segmenter.members, "_run")
     frame, other = read_frames(MEDIA / "portrait_720.mp4", every=30, limit=2)
     masks = [refiner.refine(f, segmenter.probability_map(f)) for f in
              [frame.copy() for _ in range(8)]]
