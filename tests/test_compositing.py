@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
+from camfx.models.segmentation import create_segmenter
 from camfx.vision.compositing import CleanPlate, composite, remove_person
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx_eval import real_eval
+from tests.conftest import MEDIA
+
+
+def _blended_everywhere(frame, background, mask):
+    """The plain blend of the whole frame: what composite's block-wise copies and blends
+    must reproduce."""
+    return cv2.blendLinear(frame, background, mask, 1.0 - mask)
+
+
+def test_composite_of_a_real_frame_and_mask_equals_the_whole_frame_blend():
+    frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=4)
+    segmenter = create_segmenter(threads=1, device="cpu")
+    refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
+    background = cv2.GaussianBlur(frames[0], (0, 0), 9)[:, ::-1].copy()  # another picture
+    for frame in frames:
+        mask = refiner.refine(frame, segmenter.probability_map(frame))
+    # A real mask has background, person and a soft edge: every kind of block.
+    assert (mask == 0).mean() > 0.1 and (mask == 1).mean() > 0.1
+    assert ((mask > 0) & (mask < 1)).mean() > 0.05
+    assert np.array_equal(composite(frame, background, mask),
+                          _blended_everywhere(frame, background, mask))
+    person_target = composite(background, frame, mask)  # --target person: swapped
+    assert np.array_equal(person_target, _blended_everywhere(background, frame, mask))
+
+
+@pytest.mark.parametrize("shape", [(72, 128), (75, 133), (10, 7), (16, 16), (33, 50)])
+def test_composite_blockwise_equals_the_whole_blend_at_any_size(shape):
+    rng = np.random.default_rng(sum(shape))
+    frame = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    background = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    # Regions of 0, of 1 and soft ones, at places that don't line up with any block.
+    mask = cv2.resize(rng.choice(np.float32([0, 0, 1, 1, 0.3]), (5, 7)), shape[::-1],
+                      interpolation=cv2.INTER_NEAREST)
+    mask[: shape[0] // 3] = cv2.GaussianBlur(mask, (0, 0), 2)[: shape[0] // 3]
+    out = composite(frame, background, mask)
+    assert np.array_equal(out, _blended_everywhere(frame, background, mask))
+    assert not np.shares_memory(out, background) and not np.shares_memory(out, frame)
 
 
 def test_composite_keeps_the_person_and_replaces_the_background():

@@ -86,7 +86,6 @@ class Effect:
         self.steady = steady
         self.painting = SteadyBackground()
         self._kinds: dict[str, EffectKind] = {}  # each effect used so far, with its state
-        self._inverse: np.ndarray | None = None  # reused 1 - mask buffer
 
     @property
     def style(self) -> Style:
@@ -119,11 +118,9 @@ class Effect:
         s = self.settings
         if s.target == "all" or not EFFECT_KINDS[s.effect].composited:
             return background
-        if self._inverse is None or self._inverse.shape != mask.shape:
-            self._inverse = np.empty(mask.shape, np.float32)
         if s.target == "person":
-            return composite(background, image, mask, self._inverse)
-        return composite(image, background, mask, self._inverse)
+            return composite(background, image, mask)
+        return composite(image, background, mask)
 
     def source(self, small: np.ndarray, small_mask: np.ndarray, target: str) -> np.ndarray:
         """What an effect paints or blurs: the clean plate behind the person (the room
