@@ -114,7 +114,7 @@ def test_leaving_early_stops_and_joins_every_thread(effect):
 
 
 class BrokenSegmenter:
-    def probability_map(self, image):
+    def probability_map(self, image, half=None):
         raise RuntimeError("segmenter exploded")
 
 

@@ -14,6 +14,7 @@ def composite(
     frame: np.ndarray,
     background: np.ndarray,
     mask: np.ndarray,
+    coarse: np.ndarray | None = None,
 ) -> np.ndarray:
     """frame * mask + background * (1 - mask), per pixel, uint8 in and out.
 
@@ -21,6 +22,8 @@ def composite(
     all 1 the frame, copied. A person's soft edge is a quarter of a 720p frame or less;
     blending the whole frame (OpenCV's blendLinear: a float division per pixel and
     channel) cost 4-5 ms a frame, the copies and the blend of the edge about half.
+    `coarse`: the mask at half size that `mask` was scaled up from (bilinear), when
+    at hand: the blocks are told from it, a quarter of the reading.
     The result is a new frame: it is handed to other threads (window, recorder) and
     must not be overwritten by the next one.
     """
@@ -32,15 +35,12 @@ def composite(
     rows, cols = height // _BLOCK, width // _BLOCK
     if rows == 0 or cols == 0:
         return _blend(frame, background, mask)
-    # Each block's mean: 0 only if every pixel is 0 (the mask is >= 0), 1 only if
-    # every pixel is 1 or within float rounding of it (<= 1: the same uint8 out).
-    means = cv2.resize(mask[: rows * _BLOCK, : cols * _BLOCK], (cols, rows),
-                       interpolation=cv2.INTER_AREA)
+    lowest, highest = _block_bounds(mask, rows, cols, coarse)
     out = background.copy()
-    person = means >= 1.0
+    person = lowest >= 1.0
     for y, x0, x1 in _runs(person):
         out[y : y + _BLOCK, x0:x1] = frame[y : y + _BLOCK, x0:x1]
-    for y, x0, x1 in _runs((means > 0.0) & ~person):
+    for y, x0, x1 in _runs((highest > 0.0) & ~person):
         _blend(frame, background, mask, out, (slice(y, y + _BLOCK), slice(x0, x1)))
     # What the blocks leave at the right and bottom (a size not a multiple of them).
     if cols * _BLOCK < width:
@@ -51,6 +51,29 @@ def composite(
 
 
 _BLOCK = 16  # px: blocks of the mask classified as background, person or edge
+
+
+def _block_bounds(
+    mask: np.ndarray, rows: int, cols: int, coarse: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per block, a value that is 1 only where the whole block is 1 (or within float
+    rounding of it: the same uint8 out), and one that is 0 only where it is all 0.
+
+    Means of the mask (>= 0, <= 1) tell both. From `coarse`, scaled up 2x: a block's
+    pixels are weighted means of its half-size block and the pixel around that, so the
+    coarse minimum and maximum over 3x3 (erode, dilate) are averaged instead.
+    """
+    if coarse is not None and mask.shape == (2 * coarse.shape[0], 2 * coarse.shape[1]):
+        kernel = np.ones((3, 3), np.uint8)
+        return (_block_means(cv2.erode(coarse, kernel), rows, cols, _BLOCK // 2),
+                _block_means(cv2.dilate(coarse, kernel), rows, cols, _BLOCK // 2))
+    means = _block_means(mask, rows, cols, _BLOCK)
+    return means, means
+
+
+def _block_means(values: np.ndarray, rows: int, cols: int, block: int) -> np.ndarray:
+    return cv2.resize(values[: rows * block, : cols * block], (cols, rows),
+                      interpolation=cv2.INTER_AREA)
 
 
 def _blend(

@@ -68,24 +68,41 @@ class MaskRefiner:
         self.persistence = Persistence()
         self._repeat = RepeatWatch()
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (probability, mask)
+        self.work_mask: np.ndarray | None = None  # the last mask at half size (see refine)
 
     def reset(self) -> None:
         self._previous = None
         self._colours = ColourModel()
         self.persistence.reset()
-        self._repeat, self._last = RepeatWatch(), None
+        self._repeat, self._last, self.work_mask = RepeatWatch(), None, None
 
-    def refine(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    @property
+    def uses_frame(self) -> bool:
+        """Whether refining looks at the frame (at half size: see refine's `half`)."""
+        return self.settings.guided or self.settings.colour
+
+    def refine(
+        self, frame_bgr: np.ndarray, probability: np.ndarray, half: np.ndarray | None = None
+    ) -> np.ndarray:
         """A float32 mask in [0, 1] of the frame's size (the same array again when the
-        frame repeats the last one and so does its probability: nothing to redo)."""
+        frame repeats the last one and so does its probability: nothing to redo).
+
+        `half`: the frame at half size (imaging.halve), when the caller has it: the
+        refinement works at that size and is spared a pass over the full-size frame.
+        Afterwards ``work_mask`` is the mask at that size, the one scaled up (bilinear)
+        to the returned mask: what shrinks it (imaging.shrink) or tells where it is 0
+        or 1 (compositing.composite) for a quarter of the reading.
+        """
         repeated = self._repeat.repeats(frame_bgr)
         if repeated and self._last is not None and self._last[0] is probability:
             return self._last[1]
-        mask = self._refined(frame_bgr, probability)
+        mask = self._refined(frame_bgr, probability, half)
         self._last = (probability, mask)
         return mask
 
-    def _refined(self, frame_bgr: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    def _refined(
+        self, frame_bgr: np.ndarray, probability: np.ndarray, half: np.ndarray | None
+    ) -> np.ndarray:
         s = self.settings
         # The guided filter and the temporal smoothing work at half the frame's
         # size: fine enough for hair, a quarter of the pixels, and the guide's
@@ -93,8 +110,8 @@ class MaskRefiner:
         frame_h, frame_w = frame_bgr.shape[:2]
         work = (max(1, frame_w // _WORK_SCALE), max(1, frame_h // _WORK_SCALE))
         guide = None
-        if s.guided or s.colour:
-            guide = shrink(frame_bgr, work)
+        if self.uses_frame:
+            guide = shrink(frame_bgr, work, half)  # = half, made here when not given
         prob = probability
         if s.min_blob > 0:
             prob = remove_small_blobs(prob, s.threshold, s.min_blob)
@@ -112,6 +129,7 @@ class MaskRefiner:
             mask = self._smooth_in_time(mask)
         if s.grow:
             mask = grow_mask(mask, round(s.grow / _WORK_SCALE) or (1 if s.grow > 0 else -1))
+        self.work_mask = mask
         return cv2.resize(mask, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
 
     def _smooth_in_time(self, mask: np.ndarray) -> np.ndarray:

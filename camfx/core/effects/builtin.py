@@ -10,7 +10,6 @@ import numpy as np
 from camfx.core.effects.backdrops import PictureBackdrop, VideoBackdrop
 from camfx.core.effects.base import EffectKind, register_effect
 from camfx.errors import CamfxError
-from camfx.vision.imaging import shrink
 
 if TYPE_CHECKING:
     from camfx.core.effects.runner import Effect, EffectSettings
@@ -33,7 +32,7 @@ class StyleEffect(EffectKind):
         stream, s = self.stream, settings
         stylizer = stream.stylizer
         size = (stylizer.width, stylizer.height)
-        small, small_mask = shrink(image, size), shrink(mask, size)  # 0.5 ms, not 2.8
+        small, small_mask = stream.shrunk(image, mask, size)  # from their half sizes
         full = (image.shape[1], image.shape[0])
         style = s.style or stylizer.style  # read once from this frame's snapshot
 

@@ -17,6 +17,7 @@ consistent snapshot per call):
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ from camfx.errors import CamfxError
 from camfx.models.segmentation import Segmenter
 from camfx.models.style import Style, StylePredictor, Stylizer
 from camfx.vision.compositing import CleanPlate, composite
+from camfx.vision.imaging import halve, shrink
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.steady import SteadyBackground
 
@@ -86,6 +88,7 @@ class Effect:
         self.steady = steady
         self.painting = SteadyBackground()
         self._kinds: dict[str, EffectKind] = {}  # each effect used so far, with its state
+        self._halves = HalfSizes()  # the frames' and masks' half sizes made by segment
 
     @property
     def style(self) -> Style:
@@ -103,7 +106,21 @@ class Effect:
         return self._kinds[name]
 
     def segment(self, image: np.ndarray) -> np.ndarray:
-        return self.refiner.refine(image, self.segmenter.probability_map(image))
+        # The frame at half size, made once: the models' fits, the refinement (which
+        # works at that size), the painter and the compositor all start from it.
+        half = halve(image) if self.refiner.uses_frame and min(image.shape[:2]) >= 2 else None
+        mask = self.refiner.refine(image, self.segmenter.probability_map(image, half), half)
+        self._halves.put(image, mask, half, self.refiner.work_mask)
+        return mask
+
+    def shrunk(
+        self, image: np.ndarray, mask: np.ndarray, size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`image` and its `mask` shrunk to `size` (imaging.shrink), from their half sizes
+        when ``segment`` made them (a mask's: the one it was scaled up from, a hair
+        sharper than the full-size mask shrunk)."""
+        half, half_mask = self._halves.get(image, mask)
+        return shrink(image, size, half), shrink(mask, size, half_mask)
 
     def background(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The effect's picture at the frame's size: what shows where the effect applies.
@@ -118,9 +135,10 @@ class Effect:
         s = self.settings
         if s.target == "all" or not EFFECT_KINDS[s.effect].composited:
             return background
+        coarse = self._halves.get(image, mask)[1]
         if s.target == "person":
-            return composite(background, image, mask)
-        return composite(image, background, mask)
+            return composite(background, image, mask, coarse)
+        return composite(image, background, mask, coarse)
 
     def source(self, small: np.ndarray, small_mask: np.ndarray, target: str) -> np.ndarray:
         """What an effect paints or blurs: the clean plate behind the person (the room
@@ -128,3 +146,35 @@ class Effect:
         if target == "background":
             return self.plate.update(small, small_mask)
         return small
+
+
+class HalfSizes:
+    """The half-size frame and mask that ``Effect.segment`` made for each of the latest
+    few masks, found again by the mask (and its frame) itself: the painter and the
+    compositor get the full-size mask from the pipeline, often in another thread and a
+    frame or more later, and start from these instead of reading it all again.
+
+    Holds the masks and frames weakly (an array's id can be reused once it is gone);
+    the tuple of entries is replaced whole, so a reader in another thread never sees
+    it half changed.
+    """
+
+    KEEP = 8  # masks: more than the pipeline's queues hold between segment and paint
+
+    def __init__(self) -> None:
+        self._entries: tuple = ()
+
+    def put(self, image: np.ndarray, mask: np.ndarray, half: np.ndarray | None,
+            half_mask: np.ndarray | None) -> None:
+        entry = (weakref.ref(image), weakref.ref(mask), half, half_mask)
+        self._entries = (entry, *self._entries[: self.KEEP - 1])
+
+    def get(
+        self, image: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(half-size frame, half-size mask) for `mask` of `image`; (None, None) when
+        ``segment`` did not make this mask lately."""
+        for image_ref, mask_ref, half, half_mask in self._entries:
+            if mask_ref() is mask and image_ref() is image:
+                return half, half_mask
+        return None, None

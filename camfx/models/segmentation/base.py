@@ -65,21 +65,27 @@ class Segmenter(ABC):
         """The model this segmenter runs: the named one, as published."""
         return models.load(model_name, threads=threads, device=device)
 
-    def probability_map(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def probability_map(
+        self, frame_bgr: np.ndarray, half: np.ndarray | None = None
+    ) -> np.ndarray:
         """Person probability over the whole frame at about the model's resolution.
 
         The map's shape need not match the frame's proportions (with ``squash`` it
         is the model's input shape); scaling it to the frame's size aligns it.
+        `half`: the frame at half size (imaging.halve), when the caller has it: the
+        same map, without a pass over the full-size frame.
         """
         repeated = self._repeat.repeats(frame_bgr)
         if repeated and self._last is not None and self._settled(frame_bgr):
             return self._last  # the same object: callers can tell nothing changed
         if self.fit == "track":
             window = self.tracker.window
-            self._last = fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker)
+            self._last = fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker,
+                                         half)
             self._window_kept = self.tracker.window == window
         else:
-            self._last = fitting.STATELESS_FITS[self.fit](frame_bgr, self._run, self.model_wh())
+            self._last = fitting.STATELESS_FITS[self.fit](
+                frame_bgr, self._run, self.model_wh(), half)
         return self._last
 
     def _settled(self, frame_bgr: np.ndarray) -> bool:

@@ -90,15 +90,18 @@ class CombinedSegmenter:
         self._latest = LatestMaps(len(self.members))
         self._last: np.ndarray | None = None
 
-    def probability_map(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def probability_map(
+        self, frame_bgr: np.ndarray, half: np.ndarray | None = None
+    ) -> np.ndarray:
         """The combined map; the same object again when every member that ran gave back
-        the map it gave before (a repeated frame: see Segmenter.probability_map)."""
+        the map it gave before (a repeated frame: see Segmenter.probability_map).
+        `half`: the frame at half size, when at hand (see Segmenter.probability_map)."""
         shape = frame_bgr.shape[:2]
         alternating = self.alternate and self._latest.complete(shape)
         turns = [self._latest.next_turn()] if alternating else range(len(self.members))
         same = self._last is not None and self._latest.complete(shape)
         for i in turns:
-            prob = self.members[i].probability_map(frame_bgr)
+            prob = self.members[i].probability_map(frame_bgr, half)
             same = same and prob is self._latest.maps[i]
             self._latest.put(i, prob, shape)
         if not same:

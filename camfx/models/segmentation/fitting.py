@@ -3,7 +3,8 @@
 Each takes the frame, ``run`` (a model-sized BGR picture in, its person probability
 map out) and the model's (width, height), and returns a probability map that covers
 the whole frame (its shape need not have the frame's proportions; scaling it to the
-frame's size aligns it).
+frame's size aligns it). A frame's ``half`` (imaging.halve), when the caller has made
+it, spares each its own first pass over the full-size frame: the result is the same.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from camfx.models.segmentation.tracking import (
     tile_starts,
     union,
 )
-from camfx.vision.imaging import shrink
+from camfx.vision.imaging import half_of_crop, shrink
 
 Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 # How a frame whose shape differs from the model's input is fitted into it:
@@ -40,30 +41,40 @@ FITS: tuple[Fit, ...] = ("squash", "letterbox", "crop", "tile", "track")
 ModelRun = Callable[[np.ndarray], np.ndarray]
 
 
-def squashed(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np.ndarray:
+def squashed(
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
     """Resized to the model's input, proportions ignored."""
-    return run(shrink(frame_bgr, model_wh))
+    return run(shrink(frame_bgr, model_wh, half))
 
 
-def letterboxed(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np.ndarray:
+def letterboxed(
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
     """Proportions kept, the short side padded."""
-    return _fitted(frame_bgr, run, model_wh, pad=True)
+    return _fitted(frame_bgr, run, model_wh, half, pad=True)
 
 
-def cropped(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np.ndarray:
+def cropped(
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
     """Proportions kept, the middle cut out (what the crop leaves out is background)."""
-    return _fitted(frame_bgr, run, model_wh, pad=False)
+    return _fitted(frame_bgr, run, model_wh, half, pad=False)
 
 
 def _fitted(
-    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], pad: bool
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None, pad: bool,
 ) -> np.ndarray:
     frame_h, frame_w = frame_bgr.shape[:2]
     model_w, model_h = model_wh
     fit_scale = min if pad else max
     scale = fit_scale(model_w / frame_w, model_h / frame_h)
     w, h = max(1, round(frame_w * scale)), max(1, round(frame_h * scale))
-    resized = shrink(frame_bgr, (w, h))
+    resized = shrink(frame_bgr, (w, h), half)
     if pad:
         canvas = np.zeros((model_h, model_w, 3), np.uint8)
         top, left = (model_h - h) // 2, (model_w - w) // 2
@@ -77,7 +88,10 @@ def _fitted(
     return prob
 
 
-def tiled(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np.ndarray:
+def tiled(
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
     """Overlapping tiles with the model's proportions along the frame's long side."""
     frame_h, frame_w = frame_bgr.shape[:2]
     model_w, model_h = model_wh
@@ -85,7 +99,7 @@ def tiled(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np
     scale = max(model_w / frame_w, model_h / frame_h)
     w = max(model_w, round(frame_w * scale))
     h = max(model_h, round(frame_h * scale))
-    resized = shrink(frame_bgr, (w, h))
+    resized = shrink(frame_bgr, (w, h), half)
     prob = np.zeros((h, w), np.float32)
     for top in tile_starts(h, model_h):
         for left in tile_starts(w, model_w):
@@ -95,8 +109,11 @@ def tiled(frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int]) -> np
     return prob
 
 
-# The fits that need nothing but the frame; ``track`` also needs a PeopleTracker.
-STATELESS_FITS: dict[str, Callable[[np.ndarray, ModelRun, tuple[int, int]], np.ndarray]] = {
+# The fits that need nothing but the frame (and, when at hand, its half: see
+# imaging.shrink); ``track`` also needs a PeopleTracker.
+STATELESS_FITS: dict[
+    str, Callable[[np.ndarray, ModelRun, tuple[int, int], np.ndarray | None], np.ndarray]
+] = {
     "squash": squashed,
     "letterbox": letterboxed,
     "crop": cropped,
@@ -105,7 +122,8 @@ STATELESS_FITS: dict[str, Callable[[np.ndarray, ModelRun, tuple[int, int]], np.n
 
 
 def tracked(
-    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], tracker: PeopleTracker
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], tracker: PeopleTracker,
+    half: np.ndarray | None = None,
 ) -> np.ndarray:
     """One model run on the window around the people; tiles while it is unknown."""
     frame_h, frame_w = frame_bgr.shape[:2]
@@ -115,26 +133,27 @@ def tracked(
         # the frame, sliding up and down, cut standing people off at the knees (legs
         # the model was unsure of were outside it). The window spans the frame's
         # height, as in a landscape frame, and so holds the whole frame: letterbox.
-        return letterboxed(frame_bgr, run, model_wh)
+        return letterboxed(frame_bgr, run, model_wh, half)
     window = tracker.advance(frame_w, frame_h)
     if window is None:
-        prob = tiled(frame_bgr, run, model_wh)
+        prob = tiled(frame_bgr, run, model_wh, half)
         tracker.follow(*people_boxes(prob, frame_w, frame_h))
         window = tracker.window
         if window is None:  # nobody, or too many for one window
             return prob
         # Found them: this frame's map from the window too, or the mask would
         # jump between the tiled frame and the next.
-    prob = _windowed(frame_bgr, window, run, model_wh)
+    prob = _windowed(frame_bgr, window, run, model_wh, half)
     # Where the person runs into the window's edge they go on beyond it: look
     # there too this frame, or the mask ends in a straight cut (a shoulder, seen
     # when the window sat on the head the model was sure of).
     for beyond in _beyond_edges(prob, window, frame_w, frame_h, model_wh):
-        np.maximum(prob, _windowed(frame_bgr, beyond, run, model_wh), out=prob)
+        np.maximum(prob, _windowed(frame_bgr, beyond, run, model_wh, half), out=prob)
     sure, whole = people_boxes(prob, frame_w, frame_h)
     search = tracker.search_window()
     if search is not None:  # now and then, look outside the window for newcomers
-        found = people_boxes(_windowed(frame_bgr, search, run, model_wh), frame_w, frame_h)
+        found = people_boxes(_windowed(frame_bgr, search, run, model_wh, half),
+                             frame_w, frame_h)
         sure, whole = union(sure, found[0]), union(whole, found[1])
     tracker.follow(sure, whole)
     return prob
@@ -173,7 +192,8 @@ def _window_origin(
 
 
 def _windowed(
-    frame_bgr: np.ndarray, box: Box, run: ModelRun, model_wh: tuple[int, int]
+    frame_bgr: np.ndarray, box: Box, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
 ) -> np.ndarray:
     """The model run on one window of the frame, as a whole-frame map at its scale."""
     frame_h, frame_w = frame_bgr.shape[:2]
@@ -183,5 +203,7 @@ def _windowed(
     left, top = _window_origin((map_h, map_w), box, model_wh)
     crop = frame_bgr[box.y : box.y + box.h, box.x : box.x + box.w]
     prob = np.zeros((map_h, map_w), np.float32)  # outside the window: background
-    prob[top : top + model_h, left : left + model_w] = run(shrink(crop, (model_w, model_h)))
+    crop_half = half_of_crop(half, box.x, box.y, box.w, box.h)
+    prob[top : top + model_h, left : left + model_w] = run(
+        shrink(crop, (model_w, model_h), crop_half))
     return prob

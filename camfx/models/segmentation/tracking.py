@@ -186,8 +186,10 @@ class PeopleTracker:
         w, h = tiles[0].w, tiles[0].h
         if people.w > w or people.h > h:
             return None
-        x = round(people.x + people.w / 2 - w / 2)
-        y = round(people.y + people.h / 2 - h / 2)
+        # On even pixels: the window is then a crop of the frame's half too (the
+        # caller's, imaging.half_of_crop), spared a pass over the full-size frame.
+        x = 2 * round((people.x + people.w / 2 - w / 2) / 2)
+        y = 2 * round((people.y + people.h / 2 - h / 2) / 2)
         return Box(min(max(x, 0), frame_w - w), min(max(y, 0), frame_h - h), w, h)
 
     def _tiles(self, frame_w: int, frame_h: int) -> list[Box]:
