@@ -37,6 +37,7 @@ from camfx.models.segmentation import FITS, SEGMENTERS, create_segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
+from camfx.vision.imaging import halve
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
 from camfx_eval import newcomers, real_eval
 from camfx_eval.evaluation import build_clips, evaluate, ghost_ratio
@@ -58,7 +59,12 @@ def masker_factory(segmenter, settings: MaskSettings):
     def make():
         segmenter.reset()  # each clip is a new stream, as when camfx starts on it
         refiner = MaskRefiner(segmenter.tuned(settings))
-        return lambda image: refiner.refine(image, segmenter.probability_map(image))
+
+        def segment(image):  # as camfx live (Effect.segment): one half-size frame shared
+            half = halve(image) if refiner.uses_frame else None
+            return refiner.refine(image, segmenter.probability_map(image, half), half)
+
+        return segment
 
     return make
 

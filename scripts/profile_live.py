@@ -32,6 +32,7 @@ from pathlib import Path
 import cv2
 
 from camfx.app.session import RunOptions, build_effect
+from camfx.core.effects import runner
 from camfx.core.pipeline import open_pipeline
 from camfx.io.capture import VideoCaptureSource
 from camfx.models.style import resolve_style
@@ -129,8 +130,11 @@ def every_frame(path: str, seconds: float, size: tuple[int, int], segmenter: str
         while len(frames) < round(seconds * source.fps) and (image := source.read()) is not None:
             frames.append(image)
     clock = StageClock()
-    model = clock.wrap("segment: model(s)", effect.segmenter.probability_map)
-    refine = clock.wrap("segment: refine", effect.refiner.refine)
+    # Through Effect.segment, as live: the stages inside it timed where it calls them.
+    effect.segmenter.probability_map = clock.wrap("segment: model(s)",
+                                                  effect.segmenter.probability_map)
+    effect.refiner.refine = clock.wrap("segment: refine", effect.refiner.refine)
+    runner.halve = clock.wrap("segment: the half-size frame", runner.halve)
     background = clock.wrap("background (plate, steady painting)", effect.background)
     composite = clock.wrap("composite", effect.composite)
     for warm_up in frames[:3]:
@@ -139,7 +143,7 @@ def every_frame(path: str, seconds: float, size: tuple[int, int], segmenter: str
     effect.refiner.reset()
     clock.on = True
     for image in frames:
-        mask = refine(image, model(image))
+        mask = effect.segment(image)
         composite(image, mask, background(image, mask))
     print(f"{len(frames)} frames of {path} at {size[0]}x{size[1]}, one thread, every frame; "
           f"network runs: {effect.painting.repaints}")
