@@ -116,3 +116,23 @@ def test_the_alternating_pair_masks_moving_people_about_as_well_as_every_model_e
         scores[alternate] = ious
     assert np.mean(scores[True]) > np.mean(scores[False]) - 0.02
     assert min(scores[True]) > 0.75  # every clip's person still found
+
+
+def test_a_resting_members_log_odds_are_not_worked_out_again(monkeypatch):
+    """Taking turns, the member that did not run keeps its map, and so its log-odds: one
+    logit a frame after the first (two), and the same combined map as working both out."""
+    from camfx.models.segmentation import combine
+
+    calls, original = [], combine.logit
+    monkeypatch.setattr(combine, "logit", lambda p: calls.append(1) or original(p))
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=4)
+    for frame in frames:
+        combined = segmenter.probability_map(frame)
+    assert len(calls) == 2 + 3
+    monkeypatch.undo()
+    latest, size = segmenter._latest, combined.shape[::-1]
+    maps, last = latest.at_size(size), 0  # turns: both, 0, 1, 0
+    expected = follow_the_fresh(combine.logit_mean_rule(maps), maps[last],
+                                latest.change(last, size))
+    assert np.array_equal(combined, expected)

@@ -112,7 +112,10 @@ class CombinedSegmenter:
         """The members' latest maps combined; `fresh`: the one member that just ran."""
         size = common_size(self._latest.maps, frame_bgr.shape[1], frame_bgr.shape[0])
         maps = self._latest.at_size(size)
-        combined = RULES[self.rule](maps)
+        if self.rule == "logit":  # as logit_mean_rule, a member's log-odds kept while it rests
+            combined = sigmoid(sum(self._latest.logits()) / len(maps))
+        else:
+            combined = RULES[self.rule](maps)
         moved = None if fresh is None else self._latest.change(fresh, size)
         return combined if moved is None else follow_the_fresh(combined, maps[fresh], moved)
 
@@ -138,6 +141,8 @@ class LatestMaps:
         self.maps: list[np.ndarray | None] = [None] * count
         self._scaled: list[np.ndarray | None] = [None] * count
         self._before: list[np.ndarray | None] = [None] * count  # the run before, scaled
+        # (scaled map, its logit) of each member, kept while the same scaled map stands
+        self._logits: list[tuple[np.ndarray, np.ndarray] | None] = [None] * count
         self._shape: tuple[int, ...] | None = None
         self._turn = 0
 
@@ -177,6 +182,17 @@ class LatestMaps:
                     prob, size, interpolation=cv2.INTER_LINEAR)
                 self._scaled[i] = scaled
             out.append(scaled)
+        return out
+
+    def logits(self) -> list[np.ndarray]:
+        """logit() of each map as ``at_size`` last scaled it (call after it); a map that
+        did not change since is not worked out again (alternating: one of two, 0.3 ms)."""
+        out = []
+        for i, scaled in enumerate(self._scaled):
+            kept = self._logits[i]
+            if kept is None or kept[0] is not scaled:
+                kept = self._logits[i] = (scaled, logit(scaled))
+            out.append(kept[1])
         return out
 
 
