@@ -85,6 +85,7 @@ def profile(path: str, seconds: float, size: tuple[int, int], segmenter: str) ->
     effect.segmenter.probability_map = clock.wrap("segment: model(s)",
                                                   effect.segmenter.probability_map)
     effect.refiner.refine = clock.wrap("segment: refine", effect.refiner.refine)
+    runner.halve = clock.wrap("segment: the half-size frame", runner.halve)
     effect.background = clock.wrap("background (plate, steady painting)", effect.background)
     effect.composite = clock.wrap("composite", effect.composite)
     with VideoCaptureSource(path, live=True, size=size, fps=30.0, pace=True) as source:
