@@ -137,3 +137,35 @@ def test_half_sizes_are_kept_for_the_latest_masks_only():
     assert halves.get(*pictures[0]) == (None, None)  # the oldest is forgotten
     assert halves.get(*pictures[-1])[0][0, 0, 0] == HalfSizes.KEEP
     assert halves.get(pictures[-1][0], pictures[-2][1]) == (None, None)  # another frame's
+
+
+def test_the_pipelines_capture_thread_halves_the_frame_for_the_segment_thread():
+    """The pipeline's frames carry their half, made as they are read; segmenting with it
+    gives the masks and pictures of segmenting each frame alone."""
+    import threading
+
+    from camfx.core.pipeline import open_pipeline
+    from camfx.io.capture import VideoCaptureSource
+
+    def made(size):
+        segmenter = create_segmenter(threads=1, device="cpu")
+        stylizer = create_stylizer(resolve_style("starry"), device="cpu", size=size)
+        return Effect(segmenter, stylizer, segmenter.tuned(MaskSettings()))
+
+    effect, alone = made((216, 384)), made((216, 384))
+    halved_in: list[str] = []
+    half_of = effect.half_of
+    effect.half_of = lambda image: halved_in.append(threading.current_thread().name) or half_of(
+        image)
+    source = VideoCaptureSource(str(MEDIA / "portrait_720.mp4"), live=False, size=(1280, 720))
+    outputs = []
+    with source, open_pipeline(source, effect) as pipeline:
+        for out in pipeline.frames():
+            if out is not None:
+                outputs.append(out)
+            if len(outputs) == 6:
+                break
+    assert set(halved_in) == {"capture_render"}
+    for out in outputs:
+        mask = alone.segment(out.frame)
+        assert np.array_equal(out.mask, mask)

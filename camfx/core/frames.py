@@ -19,6 +19,9 @@ class Frame:
     index: int  # position in the source, from 0
     image: np.ndarray  # BGR uint8
     captured_at: float  # time.monotonic() when it was read
+    # The image at half size (Effect.half_of), made by the capture thread while the
+    # image is still in its cache; None: the segment step makes it.
+    half: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

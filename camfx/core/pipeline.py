@@ -96,11 +96,14 @@ class Stages:
         if image is None:
             return None
         self.stats.captured += 1
-        return Frame(index, image, time.monotonic())
+        captured_at = time.monotonic()
+        # Halved here, just read (in this thread's cache): the segment thread, the
+        # busiest, is spared the first read of the whole frame.
+        return Frame(index, image, captured_at, self.effect.half_of(image))
 
     def segment(self, frame: Frame) -> tuple[np.ndarray, float]:
         started = time.perf_counter()
-        mask = self.effect.segment(frame.image)
+        mask = self.effect.segment(frame.image, frame.half)
         ms = (time.perf_counter() - started) * 1000
         self.stats.segment_ms = PipelineStats.smooth(self.stats.segment_ms, ms)
         return mask, ms

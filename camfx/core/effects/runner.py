@@ -105,10 +105,19 @@ class Effect:
             self._kinds[name] = EFFECT_KINDS[name](self)
         return self._kinds[name]
 
-    def segment(self, image: np.ndarray) -> np.ndarray:
+    def half_of(self, image: np.ndarray) -> np.ndarray | None:
+        """The frame at half size (imaging.halve) when ``segment`` uses it, else None."""
+        if self.refiner.uses_frame and min(image.shape[:2]) >= 2:
+            return halve(image)
+        return None
+
+    def segment(self, image: np.ndarray, half: np.ndarray | None = None) -> np.ndarray:
+        """The person's mask for `image`. `half`: ``half_of(image)``, when the caller made
+        it already (the pipeline's capture thread does)."""
         # The frame at half size, made once: the models' fits, the refinement (which
         # works at that size), the painter and the compositor all start from it.
-        half = halve(image) if self.refiner.uses_frame and min(image.shape[:2]) >= 2 else None
+        if half is None:
+            half = self.half_of(image)
         mask = self.refiner.refine(image, self.segmenter.probability_map(image, half), half)
         self._halves.put(image, mask, half, self.refiner.work_mask)
         return mask
