@@ -328,11 +328,11 @@ def test_a_pipeline_error_still_leaves_a_playable_recording(tmp_path, monkeypatc
     real_segment = effects.Effect.segment
     calls = []
 
-    def failing_segment(self, image):
+    def failing_segment(self, image, half=None):
         calls.append(1)
         if len(calls) > 30:
             raise RuntimeError("segmenter died")
-        return real_segment(self, image)
+        return real_segment(self, image, half)
 
     monkeypatch.setattr(effects.Effect, "segment", failing_segment)
     out = tmp_path / "partial.mp4"
