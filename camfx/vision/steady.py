@@ -13,8 +13,10 @@ parts keep the painting as still as the room:
   elsewhere the last painting stays. A change over most of the frame (a pan, the
   light) takes the new painting everywhere at once.
 
-Nothing here is timed: a repaint follows the frame the change was seen in (two
-frames with the persistence check).
+Nothing here is timed, all is counted in frames: a large change away from the person
+is painted with the frame it was taken in (the second it showed in, with the
+persistence check); small ones (what a moving person uncovers) wait to be painted
+together, at most `SteadyPainting.delay` frames after they showed.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class SteadyPlate:
         self.person: np.ndarray | None = None  # bool: the (grown) person of the last update
         self._near: np.ndarray | None = None  # bool: the person and the band around them
         self.noise = 0.0  # typical frame-to-plate difference where nothing changed, levels
+        self.held = 0  # frames the last update held back the longest-waiting change it took
         self._plate: np.ndarray | None = None  # what was last taken, person area unfilled
         self._seen: np.ndarray | None = None  # bool: background seen here at least once
         self._count: np.ndarray | None = None  # frames in a row each pixel has differed
@@ -74,6 +77,7 @@ class SteadyPlate:
         self._plate = self._seen = self._count = self._picture = self._candidate = None
         self.person = self._near = None
         self.noise = 0.0
+        self.held = 0
 
     def update(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Where (bool) the plate took the room from `image`: the visible pixels it changed.
@@ -90,6 +94,7 @@ class SteadyPlate:
             self._count = np.zeros(visible.shape, np.uint8)
             self._candidate = image.copy()
             self._picture = None
+            self.held = 0
             return np.ones(visible.shape, bool)
         self._near = distance <= self.grow + self.near
         take = self._changes(image, visible, self._near)
@@ -167,6 +172,9 @@ class SteadyPlate:
             needed[near] = self.persist_near
         needed[~self._seen] = self.persist_new
         take = count >= needed
+        # The longest any pixel taken now was held back: the painting's wait counts from
+        # when the first of them showed.
+        self.held = int(needed[take].max()) - 1 if take.any() else 0
         count[take] = 0
         # Where nothing is being counted the candidate follows the frame, so that the
         # blurred drift test at a counted pixel compares like with like around it.
@@ -212,30 +220,42 @@ class SteadyPainting:
         self,
         reach: int = 20,
         whole: float = 0.5,
-        patience: int = 3,
-        reach_edge: int = 4,
+        delay: int = 7,
+        at_once: float = 0.002,
+        reach_edge: int = 5,
     ) -> None:
         self.reach = reach
         # Changes along the person's edge (what they just uncovered) are repainted only
         # this far around them: at 20 px, the strokes around a moving hand were painted
         # anew 10 times a second, and the wall of portrait_720.mp4 changed 6.3x as much as
         # the camera's picture 30 frames apart; at 4 px, 3.1x (ghost ratio 1.39 -> 1.44).
+        # With repaints `delay` frames apart, 5 px keeps the ghost ratio at 1.47 (4 px:
+        # 1.48); the still clip's painting 30 frames apart changes 0.16x the input's (0.14x).
         self.reach_edge = reach_edge
         self.whole = whole
-        # Changes only along the person's edge (background they just uncovered) wait
-        # up to `patience` frames to be painted together: a person who keeps moving
-        # would otherwise have the network run for every frame.
-        self.patience = patience
-        self._waited = 0
+        # Small changes (background a moving person uncovers, their blur reaching past
+        # the band around them) wait to be painted together, each at most `delay` frames
+        # after it first showed in the picture (0.23 s at 30 fps; the plate's own wait
+        # counts): a person who keeps moving had the network run 8.5 times a second
+        # (portrait_720.mp4: 0.39 runs a frame waiting 2 frames, 0.14 waiting 7). What
+        # they uncover was mostly seen before and is painted from the room already: the
+        # ghost ratio went from 1.47 to 1.48 only (scripts/eval_stability.py).
+        # A change of more than `at_once` of the picture away from the person (a door,
+        # a lamp, an object, the light, a pan) is painted at once.
+        self.delay = delay
+        self.at_once = at_once
         self.repaints = 0
         self._painting: np.ndarray | None = None  # float32, painting size
         self._shown: np.ndarray | None = None  # uint8 of the above
         self._key: Hashable = None
         self._stale: np.ndarray | None = None  # bool: changed, waiting to be painted
+        self._calls = 0  # calls of paint(): the painting's clock, in frames
+        self._due: float = np.inf  # the call by which the changes waiting must be painted
 
     def reset(self) -> None:
         self._painting = self._shown = self._stale = None
         self._key = None
+        self._due = np.inf
 
     def paint(
         self,
@@ -244,13 +264,16 @@ class SteadyPainting:
         stylize: Callable[[np.ndarray], np.ndarray],
         key: Hashable = None,
         edge: np.ndarray | None = None,
+        held: int = 0,
     ) -> tuple[np.ndarray, bool]:
         """(the painting, whether it is new). `key` names the style: a new one repaints all.
 
         `plate` gives the picture to paint, asked for only when the network runs;
         `changed` (bool) is where it changed since the last call; `edge` (bool) the
-        person and the band around them, where changes may wait (`patience`).
+        person and the band around them, without which every change is painted at once;
+        `held` the most frames the plate held back any of `changed` before taking it.
         """
+        self._calls += 1
         fresh = (
             self._painting is None or key != self._key or self._painting.shape[:2] != changed.shape
         )
@@ -258,13 +281,13 @@ class SteadyPainting:
             self._stale = changed if self._stale is None else self._stale | changed
             if not self._stale.any():
                 return self._shown, False
-            if edge is not None and not (self._stale & ~edge).any():
-                self._waited += 1
-                if self._waited < self.patience:
-                    return self._shown, False
+            if changed.any():
+                self._due = min(self._due, self._calls + max(0, self.delay - held))
+            if edge is not None and not self._paint_now(edge):
+                return self._shown, False
             changed = self._stale
         new = stylize(plate()).astype(np.float32)
-        self._waited = 0
+        self._due = np.inf
         self.repaints += 1
         self._key = key
         self._stale = np.zeros(changed.shape, bool)
@@ -282,10 +305,19 @@ class SteadyPainting:
         self._shown = cv2.convertScaleAbs(self._painting)
         return self._shown, True
 
+    def _paint_now(self, edge: np.ndarray) -> bool:
+        """Whether the changes waiting are due, or one away from the person is large."""
+        if self._calls >= self._due:
+            return True
+        far = np.count_nonzero(self._stale & ~edge)
+        return far >= self.at_once * edge.size
+
     def shift(self, dx: int, dy: int) -> None:
-        """Move the painting by whole pixels with the room (no resampling, no blur)."""
+        """Move the painting by whole pixels with the room (no resampling, no blur); what
+        came in at the border is painted with the next frame."""
         if self._painting is None:
             return
+        self._due = self._calls
         self._painting = _moved(self._painting, dx, dy)
         self._shown = cv2.convertScaleAbs(self._painting)
         if self._stale is not None:
@@ -431,4 +463,6 @@ class SteadyBackground:
             # person's outline stood out more (ghost ratio 1.65 against 1.44, 1.46 without).
             return stylize(picture, plain=self.plate.unseen)
 
-        return self.painting.paint(self.plate.picture, changed, paint, key, self.plate.edge)
+        return self.painting.paint(
+            self.plate.picture, changed, paint, key, self.plate.edge, self.plate.held
+        )
