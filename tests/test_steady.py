@@ -23,9 +23,9 @@ from camfx.vision.stability import (
     mean_change,
     pan_ratios,
 )
-from camfx.vision.steady import SteadyPainting, SteadyPlate
+from camfx.vision.steady import CameraMotion, SteadyPainting, SteadyPlate
 from camfx_eval.evaluation import read_frames
-from camfx_eval.stability_clips import build_clip
+from camfx_eval.stability_clips import build_clip, camera_noise, h264_round_trip
 from tests.conftest import MEDIA, SHARED
 
 ROOMS = SHARED / "eval" / "real" / "backgrounds"
@@ -298,3 +298,44 @@ def test_a_panned_painting_repaints_its_new_border_with_the_next_frame():
     painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
     painting.shift(1, 0)
     assert painting.paint(lambda: plate, np.zeros(edge.shape, bool), painter, edge=edge)[1]
+
+
+class CountingFlow:
+    """The optical flow, counting how often it is asked."""
+
+    def __init__(self, flow) -> None:
+        self.flow, self.calls = flow, 0
+
+    def calc(self, *args):
+        self.calls += 1
+        return self.flow.calc(*args)
+
+
+def camera_frames(room: np.ndarray, step: float, count: int = 30) -> list[np.ndarray]:
+    """Style-sized frames of `room` seen by a webcam (its noise, H.264) panning `step` px
+    a frame at 1280x720."""
+    wide = cv2.resize(room, (1480, 720), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+    frames = [
+        camera_noise(
+            cv2.warpAffine(wide, np.float32([[1, 0, -step * i], [0, 1, 0]]), (1280, 720)), rng, 2.5
+        )
+        for i in range(count)
+    ]
+    return [
+        cv2.resize(f, (384, 216), interpolation=cv2.INTER_AREA)
+        for f in h264_round_trip(frames, 30.0)
+    ]
+
+
+def test_a_still_camera_over_a_textured_room_is_not_asked_for_the_flow(room):
+    """The flow costs ~1 ms a frame; a room that changed less than the least move would
+    change it did not move. A pan of 1 px a frame (at 1280) is still followed."""
+    background = np.ones((216, 384), bool)
+    still, panning = CameraMotion(), CameraMotion()
+    still._flow, panning._flow = CountingFlow(still._flow), CountingFlow(panning._flow)
+    assert all(still.between(f, background) == (0.0, 0.0) for f in camera_frames(room, 0.0))
+    assert still._flow.calls == 0
+    moved = sum(panning.between(f, background)[0] for f in camera_frames(room, 1.0))
+    assert panning._flow.calls == 29
+    assert moved == pytest.approx(-1.0 * 29 * 384 / 1280, rel=0.15)

@@ -405,7 +405,11 @@ class CameraMotion:
         last, self._last = self._last, grey
         if last is None or last.shape != grey.shape or background.mean() < 0.2:
             return 0.0, 0.0
-        if (background & self._textured(grey))[::2, ::2].mean() < self.enough:
+        gx, gy = self._gradient(grey)
+        textured = cv2.magnitude(gx, gy) >= self.texture
+        if (background & textured)[::2, ::2].mean() < self.enough:
+            return 0.0, 0.0
+        if self._still(last, grey, gx, gy, background):
             return 0.0, 0.0
         flow = self._flow.calc(last, grey, None)[::2, ::2][background[::2, ::2]]
         shift = np.median(flow, axis=0)
@@ -414,12 +418,30 @@ class CameraMotion:
             return 0.0, 0.0
         return float(shift[0]), float(shift[1])
 
-    def _textured(self, grey: np.ndarray) -> np.ndarray:
-        """Where the picture has detail to follow: the gradient (Sobel / 8: levels a
-        pixel) at least `texture`."""
-        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-        return cv2.magnitude(gx, gy) >= 8 * self.texture
+    def _still(
+        self,
+        last: np.ndarray,
+        grey: np.ndarray,
+        gx: np.ndarray,
+        gy: np.ndarray,
+        background: np.ndarray,
+    ) -> bool:
+        """Whether the background changed less than 3/4 of what a move of `least` px
+        would have changed it (the gradient along the move times the move; the lesser
+        of the two directions): then the camera did not move, and the flow (1 ms a
+        frame) need not be asked. Camera noise adds to the change: a noisy camera is
+        asked, as before."""
+        where = background.view(np.uint8)
+        change = cv2.mean(cv2.absdiff(last, grey), where)[0]
+        along = min(cv2.mean(cv2.absdiff(g, 0), where)[0] for g in (gx, gy))
+        return change < 0.75 * self.least * along
+
+    @staticmethod
+    def _gradient(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The picture's gradient across and down, levels a pixel (Sobel / 8)."""
+        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+        return gx, gy
 
 
 class SteadyBackground:
