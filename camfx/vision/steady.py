@@ -310,7 +310,7 @@ class SteadyPainting:
         self.repaints += 1
         self._key = key
         self._stale = np.zeros(changed.shape, bool)
-        if fresh or changed.mean() > self.whole:
+        if fresh or _share(changed) > self.whole:
             self._painting = new
         else:
             if edge is None:
@@ -349,6 +349,11 @@ class SteadyPainting:
             return np.zeros(changed.shape, np.float32)
         distance = cv2.distanceTransform((~changed).astype(np.uint8), cv2.DIST_L2, 3)
         return np.clip((1.5 * reach - distance) / (0.5 * reach), 0.0, 1.0)
+
+
+def _share(where: np.ndarray) -> float:
+    """The share of True in a bool array (numpy's mean of bools is 20x slower)."""
+    return np.count_nonzero(where) / where.size
 
 
 def _moved(image: np.ndarray, dx: int, dy: int, fill: int | None = None) -> np.ndarray:
@@ -403,11 +408,11 @@ class CameraMotion:
         # short, and the painting slid off the room as a pan went on.
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         last, self._last = self._last, grey
-        if last is None or last.shape != grey.shape or background.mean() < 0.2:
+        if last is None or last.shape != grey.shape or _share(background) < 0.2:
             return 0.0, 0.0
         gx, gy = self._gradient(grey)
         textured = cv2.magnitude(gx, gy) >= self.texture
-        if (background & textured)[::2, ::2].mean() < self.enough:
+        if _share((background & textured)[::2, ::2]) < self.enough:
             return 0.0, 0.0
         if self._still(last, grey, gx, gy, background):
             return 0.0, 0.0
