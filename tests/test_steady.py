@@ -23,7 +23,7 @@ from camfx.vision.stability import (
     mean_change,
     pan_ratios,
 )
-from camfx.vision.steady import CameraMotion, SteadyPainting, SteadyPlate
+from camfx.vision.steady import CameraMotion, SteadyBackground, SteadyPainting, SteadyPlate
 from camfx_eval.evaluation import read_frames
 from camfx_eval.stability_clips import build_clip, camera_noise, h264_round_trip
 from tests.conftest import MEDIA, SHARED
@@ -339,3 +339,14 @@ def test_a_still_camera_over_a_textured_room_is_not_asked_for_the_flow(room):
     moved = sum(panning.between(f, background)[0] for f in camera_frames(room, 1.0))
     assert panning._flow.calls == 29
     assert moved == pytest.approx(-1.0 * 29 * 384 / 1280, rel=0.15)
+
+
+def test_a_capped_live_painter_waits_about_as_long_in_seconds():
+    """`--max-style-fps 5` (the Pi preset) feeds the painting 5 frames a second: 7 frames
+    would be 1.4 s; it waits 2 (0.4 s). Uncapped, the 7 frames again."""
+    background = SteadyBackground()
+    default = background.painting.delay
+    background.pace(5.0)
+    assert background.painting.delay == 2
+    background.pace(None)
+    assert background.painting.delay == default

@@ -261,7 +261,7 @@ class SteadyPainting:
         # ghost ratio went from 1.47 to 1.48 only (scripts/eval_stability.py).
         # A change of more than `at_once` of the picture away from the person (a door,
         # a lamp, an object, the light, a pan) is painted at once.
-        self.delay = delay
+        self.delay = self._delay_at_30 = delay
         self.at_once = at_once
         self.repaints = 0
         self._painting: np.ndarray | None = None  # float32, painting size
@@ -323,6 +323,14 @@ class SteadyPainting:
             self._painting += weight[..., None] * (new - self._painting)
         self._shown = cv2.convertScaleAbs(self._painting)
         return self._shown, True
+
+    def pace(self, fps: float | None) -> None:
+        """Painted `fps` frames a second (a live painter capped below the camera's 30;
+        None: every frame): the wait, counted in frames, shortened to about the same
+        time, but at least 2 frames, so that a person who keeps moving does not have the
+        network run every frame (at 5 a second, `--preset pi`: 2 frames, 0.4 s, not 1.4)."""
+        frames = self._delay_at_30 if fps is None else round(self._delay_at_30 * fps / 30)
+        self.delay = max(2, min(self._delay_at_30, frames))
 
     def _paint_now(self, edge: np.ndarray) -> bool:
         """Whether the changes waiting are due, or one away from the person is large."""
@@ -472,6 +480,10 @@ class SteadyBackground:
     def repaints(self) -> int:
         """How many times the network has run."""
         return self.painting.repaints
+
+    def pace(self, fps: float | None) -> None:
+        """Fed `fps` frames a second (None: every frame): see :meth:`SteadyPainting.pace`."""
+        self.painting.pace(fps)
 
     def reset(self) -> None:
         self.plate.reset()
