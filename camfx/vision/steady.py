@@ -169,8 +169,8 @@ class SteadyPlate:
         counting = differs & (count > 0)
         restart = differs.copy()
         if counting.any():
-            held = self._level(image, self._candidate) <= threshold
-            restart &= ~(counting & held)
+            holds = self._level(image, self._candidate) <= threshold
+            restart &= ~(counting & holds)
         # (Masked copies through OpenCV and arithmetic on the counts: numpy's masked
         # assignments took 0.3-0.9 ms each at 216x384.)
         cv2.copyTo(image, restart.view(np.uint8), self._candidate)
@@ -258,7 +258,7 @@ class SteadyPainting:
         # counts): a person who keeps moving had the network run 8.5 times a second
         # (portrait_720.mp4: 0.39 runs a frame waiting 2 frames, 0.14 waiting 7). What
         # they uncover was mostly seen before and is painted from the room already: the
-        # ghost ratio went from 1.47 to 1.48 only (scripts/eval_stability.py).
+        # ghost ratio stayed 1.47 (scripts/eval_stability.py; with `reach_edge` 5 px).
         # A change of more than `at_once` of the picture away from the person (a door,
         # a lamp, an object, the light, a pan) is painted at once.
         self.delay = self._delay_at_30 = delay
