@@ -135,6 +135,7 @@ def test_live_background_repaints_can_be_capped_for_slow_machines(effect):
     source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 60)  # 2 s
     with source, open_pipeline(source, effect, max_style_fps=4) as pipeline:
         outputs = collect(pipeline)
+    assert effect.painting.painting.delay == 2  # its waits, in frames, shortened to match
     painted = {o.background_index for o, _ in outputs}
     assert len(painted) < len(outputs)  # the frames in between reuse the last painting
     assert len(painted) <= 4 * 2 + 2  # at most 4 a second, plus the start

@@ -7,6 +7,8 @@ would give; the room still, or changing halfway (light, an object).
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -21,9 +23,9 @@ from camfx.vision.stability import (
     mean_change,
     pan_ratios,
 )
-from camfx.vision.steady import SteadyPlate
+from camfx.vision.steady import CameraMotion, SteadyBackground, SteadyPainting, SteadyPlate
 from camfx_eval.evaluation import read_frames
-from camfx_eval.stability_clips import build_clip
+from camfx_eval.stability_clips import build_clip, camera_noise, h264_round_trip
 from tests.conftest import MEDIA, SHARED
 
 ROOMS = SHARED / "eval" / "real" / "backgrounds"
@@ -73,7 +75,7 @@ def test_a_still_room_stays_a_still_painting_where_painting_every_frame_boils(mo
     assert steady.step_ratio <= 1.5
     assert steady.far_ratio <= 2.0
     # And the network runs for a fraction of the frames only (the CPU it leaves).
-    assert runs < 0.4 * len(clip.frames)
+    assert runs < 0.25 * len(clip.frames)
 
 
 def test_a_panning_camera_carries_the_painting_with_the_room(models, people, room):
@@ -214,3 +216,137 @@ def test_a_hand_over_a_plain_wall_does_not_move_the_painting(models):
         meter.add(index, frame, effect.background(frame, mask), mask)
         assert effect.painting.offset == (0.0, 0.0), index
     assert meter.step_ratio <= 1.5 and meter.far_ratio <= 2.0, meter.levels()
+
+
+class CountingPainter:
+    """Stands in for the network in the painting's bookkeeping tests: paints the plate
+    as it is and counts its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, picture: np.ndarray) -> np.ndarray:
+        self.runs += 1
+        return picture
+
+
+def band_around_person(shape=(216, 384)) -> np.ndarray:
+    edge = np.zeros(shape, bool)
+    edge[60:, 130:250] = True  # the person and the band around them
+    return edge
+
+
+def test_what_a_moving_person_uncovers_waits_at_most_the_delay():
+    """A person who keeps moving uncovers a little background every frame: it is painted
+    together, never later than `delay` frames after it showed (0.3 s is the target)."""
+    painting, painter = SteadyPainting(), CountingPainter()
+    edge = band_around_person()
+    plate = np.full((*edge.shape, 3), 100, np.uint8)
+    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    painted_at = []
+    for frame in range(1, 40):
+        uncovered = np.zeros(edge.shape, bool)
+        uncovered[100 + frame, 130:140] = True  # inside the band, new every frame
+        _, new = painting.paint(lambda: plate, uncovered, painter, edge=edge)
+        if new:
+            painted_at.append(frame)
+    assert painted_at[0] == 1 + painting.delay
+    assert all(b - a == painting.delay + 1 for a, b in itertools.pairwise(painted_at))
+    assert painter.runs == 1 + len(painted_at) <= 1 + 40 / 6
+
+
+def test_the_plates_own_wait_counts_toward_the_delay():
+    """A change beside the person the plate held back `held` frames waits that much less."""
+    painting, painter = SteadyPainting(), CountingPainter()
+    edge = band_around_person()
+    plate = np.full((*edge.shape, 3), 100, np.uint8)
+    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    changed = np.zeros(edge.shape, bool)
+    changed[100:110, 130:140] = True
+    nothing = np.zeros(edge.shape, bool)
+    waits = painting.delay - 5
+    for frame in range(waits):
+        assert not painting.paint(
+            lambda: plate, changed if frame == 0 else nothing, painter, edge=edge, held=5
+        )[1]
+    assert painting.paint(lambda: plate, nothing, painter, edge=edge)[1]
+
+
+def test_a_change_away_from_the_person_is_painted_at_once():
+    """A door, a lamp, an object: more than a speck outside the band repaints with the
+    frame it was taken in; a speck (their blur reaching out) waits like their edge."""
+    painting, painter = SteadyPainting(), CountingPainter()
+    edge = band_around_person()
+    plate = np.full((*edge.shape, 3), 100, np.uint8)
+    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    speck = np.zeros(edge.shape, bool)
+    speck[20:23, 20:23] = True
+    assert not painting.paint(lambda: plate, speck, painter, edge=edge, held=1)[1]
+    door = np.zeros(edge.shape, bool)
+    door[20:120, 20:60] = True
+    plate = plate.copy()
+    plate[door] = 200
+    shown, new = painting.paint(lambda: plate, door, painter, edge=edge, held=1)
+    assert new and painter.runs == 2
+    assert (shown[door] == 200).all()
+
+
+def test_a_panned_painting_repaints_its_new_border_with_the_next_frame():
+    painting, painter = SteadyPainting(), CountingPainter()
+    edge = band_around_person()
+    plate = np.full((*edge.shape, 3), 100, np.uint8)
+    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    painting.shift(1, 0)
+    assert painting.paint(lambda: plate, np.zeros(edge.shape, bool), painter, edge=edge)[1]
+
+
+class CountingFlow:
+    """The optical flow, counting how often it is asked."""
+
+    def __init__(self, flow) -> None:
+        self.flow, self.calls = flow, 0
+
+    def calc(self, *args):
+        self.calls += 1
+        return self.flow.calc(*args)
+
+
+def camera_frames(room: np.ndarray, step: float, count: int = 30) -> list[np.ndarray]:
+    """Style-sized frames of `room` seen by a webcam (its noise, H.264) panning `step` px
+    a frame at 1280x720."""
+    wide = cv2.resize(room, (1480, 720), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+    frames = [
+        camera_noise(
+            cv2.warpAffine(wide, np.float32([[1, 0, -step * i], [0, 1, 0]]), (1280, 720)), rng, 2.5
+        )
+        for i in range(count)
+    ]
+    return [
+        cv2.resize(f, (384, 216), interpolation=cv2.INTER_AREA)
+        for f in h264_round_trip(frames, 30.0)
+    ]
+
+
+def test_a_still_camera_over_a_textured_room_is_not_asked_for_the_flow(room):
+    """The flow costs ~1 ms a frame; a room that changed less than the least move would
+    change it did not move. A pan of 1 px a frame (at 1280) is still followed."""
+    background = np.ones((216, 384), bool)
+    still, panning = CameraMotion(), CameraMotion()
+    still._flow, panning._flow = CountingFlow(still._flow), CountingFlow(panning._flow)
+    assert all(still.between(f, background) == (0.0, 0.0) for f in camera_frames(room, 0.0))
+    assert still._flow.calls == 0
+    moved = sum(panning.between(f, background)[0] for f in camera_frames(room, 1.0))
+    assert panning._flow.calls == 29
+    assert moved == pytest.approx(-1.0 * 29 * 384 / 1280, rel=0.15)
+
+
+def test_a_capped_live_painter_waits_about_as_long_in_seconds():
+    """`--max-style-fps 5` (the Pi preset) feeds the painting 5 frames a second: 7 frames
+    would be 1.4 s; it waits 2 (0.4 s). Uncapped, the 7 frames again."""
+    background = SteadyBackground()
+    default = background.painting.delay
+    background.pace(5.0)
+    assert background.painting.delay == 2
+    background.pace(None)
+    assert background.painting.delay == default

@@ -316,6 +316,7 @@ class LivePipeline(Pipeline):
     ) -> None:
         super().__init__(source, effect)
         self._style_interval = 1.0 / max_style_fps if max_style_fps else 0.0
+        effect.painting.pace(max_style_fps)  # its waits are counted in the frames it sees
         self._frames: LatestSlot[Frame] = LatestSlot()
         self._segmented: LatestSlot[tuple[Frame, np.ndarray]] = LatestSlot()
         self._background: LatestSlot[Background] = LatestSlot()

@@ -13,8 +13,10 @@ parts keep the painting as still as the room:
   elsewhere the last painting stays. A change over most of the frame (a pan, the
   light) takes the new painting everywhere at once.
 
-Nothing here is timed: a repaint follows the frame the change was seen in (two
-frames with the persistence check).
+Nothing here is timed, all is counted in frames: a large change away from the person
+is painted with the frame it was taken in (the second it showed in, with the
+persistence check); small ones (what a moving person uncovers) wait to be painted
+together, at most `SteadyPainting.delay` frames after they showed.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class SteadyPlate:
         self.person: np.ndarray | None = None  # bool: the (grown) person of the last update
         self._near: np.ndarray | None = None  # bool: the person and the band around them
         self.noise = 0.0  # typical frame-to-plate difference where nothing changed, levels
+        self.held = 0  # frames the last update held back the longest-waiting change it took
         self._plate: np.ndarray | None = None  # what was last taken, person area unfilled
         self._seen: np.ndarray | None = None  # bool: background seen here at least once
         self._count: np.ndarray | None = None  # frames in a row each pixel has differed
@@ -74,6 +77,7 @@ class SteadyPlate:
         self._plate = self._seen = self._count = self._picture = self._candidate = None
         self.person = self._near = None
         self.noise = 0.0
+        self.held = 0
 
     def update(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Where (bool) the plate took the room from `image`: the visible pixels it changed.
@@ -82,7 +86,8 @@ class SteadyPlate:
         nobody sees until they move off it, and then that background is new and taken.
         """
         # One distance transform gives both the grown person and the band around them.
-        distance = cv2.distanceTransform((mask <= 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+        background = cv2.compare(mask, 0.5, cv2.CMP_LE)  # 255 where not the person
+        distance = cv2.distanceTransform(background, cv2.DIST_L2, 3)
         self.person = distance <= self.grow
         visible = ~self.person
         if self._plate is None or self._plate.shape != image.shape:
@@ -90,11 +95,12 @@ class SteadyPlate:
             self._count = np.zeros(visible.shape, np.uint8)
             self._candidate = image.copy()
             self._picture = None
+            self.held = 0
             return np.ones(visible.shape, bool)
         self._near = distance <= self.grow + self.near
         take = self._changes(image, visible, self._near)
         if take.any():
-            np.copyto(self._plate, image, where=take[..., None])
+            cv2.copyTo(image, take.view(np.uint8), self._plate)
             self._seen |= visible
             self._picture = None
         return take
@@ -137,40 +143,58 @@ class SteadyPlate:
     def _changes(self, image: np.ndarray, visible: np.ndarray, near: np.ndarray) -> np.ndarray:
         """Visible pixels that have differed from the plate beyond the noise long enough."""
         level = self._level(image, self._plate)
-        known = (visible & self._seen)[::4, ::4]  # every 16th pixel is plenty for a median
+        unseen = ~self._seen
+        known = (visible > unseen)[::4, ::4]  # every 16th pixel is plenty for a median
         if known.any():
             typical = float(np.median(level[::4, ::4][known]))
             # A real change of most of the frame (the light) is no measure of the noise.
             if self.noise == 0.0 or typical < 2 * self.noise:
                 self.noise = typical if self.noise == 0.0 else 0.9 * self.noise + 0.1 * typical
         threshold = max(self.floor, self.noise_factor * self.noise)
-        differs = visible & (level > threshold)
+        differs = level > threshold
+        differs &= visible
         if differs.any() and near.any():
             differs = self._reaching_out(differs, near)
         # Background seen for the first time (the person moved off it) is new too.
-        differs |= visible & ~self._seen
+        differs |= visible & unseen
+        count = self._count
+        if not differs.any():  # the usual frame of a still room: nothing being counted
+            count.fill(0)
+            np.copyto(self._candidate, image)
+            self.held = 0
+            return differs
         # A change counts once its new value holds: each pixel's count restarts when it
         # departs from the value it had when the count began. The person's soft edge
         # (hair, skin blended with the room) drifts as they move; a changed room holds.
-        drifted = self._level(image, self._candidate) > threshold
-        restart = differs & ((self._count == 0) | drifted)
-        np.copyto(self._candidate, image, where=restart[..., None])
-        count = self._count
+        counting = differs & (count > 0)
+        restart = differs.copy()
+        if counting.any():
+            holds = self._level(image, self._candidate) <= threshold
+            restart &= ~(counting & holds)
+        # (Masked copies through OpenCV and arithmetic on the counts: numpy's masked
+        # assignments took 0.3-0.9 ms each at 216x384.)
+        cv2.copyTo(image, restart.view(np.uint8), self._candidate)
         np.minimum(count, 254, out=count)
         count += 1
-        count[restart] = 1
+        count *= ~restart
+        count += restart  # 1 where the count restarts
         count *= differs  # no longer differing: the count starts again
         needed = np.full(count.shape, self.persist, np.uint8)
         # A change of most of the room (the light) is real beside the person too: waiting
         # there repainted the whole picture a second time, `persist_near` frames later.
-        if differs.sum() <= 0.5 * visible.sum():
-            needed[near] = self.persist_near
-        needed[~self._seen] = self.persist_new
+        if np.count_nonzero(differs) <= 0.5 * np.count_nonzero(visible):
+            cv2.copyTo(np.full_like(needed, self.persist_near), near.view(np.uint8), needed)
+        cv2.copyTo(np.full_like(needed, self.persist_new), unseen.view(np.uint8), needed)
         take = count >= needed
-        count[take] = 0
+        # The longest any pixel taken now was held back: the painting's wait counts from
+        # when the first of them showed.
+        self.held = 0
+        if take.any():
+            self.held = int(cv2.minMaxLoc(needed, take.view(np.uint8))[1]) - 1
+        count *= ~take
         # Where nothing is being counted the candidate follows the frame, so that the
         # blurred drift test at a counted pixel compares like with like around it.
-        np.copyto(self._candidate, image, where=(count == 0)[..., None])
+        cv2.copyTo(image, (count == 0).view(np.uint8), self._candidate)
         return take
 
     @staticmethod
@@ -182,11 +206,14 @@ class SteadyPlate:
         of the room beside them (a door, a lamp) extends further. Once the person
         moves off a change, it is outside the band and taken.
         """
-        count, labels = cv2.connectedComponents(differs.astype(np.uint8), connectivity=8)
-        if count <= 1:
+        beyond = differs > near
+        if not beyond.any():  # all within the band (or nothing changed)
+            return beyond
+        if not (differs & near).any():  # all beyond it
             return differs
+        count, labels = cv2.connectedComponents(differs.view(np.uint8), connectivity=8)
         outside = np.zeros(count, bool)
-        outside[labels[differs & ~near]] = True
+        outside[labels[beyond]] = True
         outside[0] = False
         return outside[labels]
 
@@ -212,30 +239,42 @@ class SteadyPainting:
         self,
         reach: int = 20,
         whole: float = 0.5,
-        patience: int = 3,
-        reach_edge: int = 4,
+        delay: int = 7,
+        at_once: float = 0.002,
+        reach_edge: int = 5,
     ) -> None:
         self.reach = reach
         # Changes along the person's edge (what they just uncovered) are repainted only
         # this far around them: at 20 px, the strokes around a moving hand were painted
         # anew 10 times a second, and the wall of portrait_720.mp4 changed 6.3x as much as
         # the camera's picture 30 frames apart; at 4 px, 3.1x (ghost ratio 1.39 -> 1.44).
+        # With repaints `delay` frames apart, 5 px keeps the ghost ratio at 1.47 (4 px:
+        # 1.48); the still clip's painting 30 frames apart changes 0.16x the input's (0.14x).
         self.reach_edge = reach_edge
         self.whole = whole
-        # Changes only along the person's edge (background they just uncovered) wait
-        # up to `patience` frames to be painted together: a person who keeps moving
-        # would otherwise have the network run for every frame.
-        self.patience = patience
-        self._waited = 0
+        # Small changes (background a moving person uncovers, their blur reaching past
+        # the band around them) wait to be painted together, each at most `delay` frames
+        # after it first showed in the picture (0.23 s at 30 fps; the plate's own wait
+        # counts): a person who keeps moving had the network run 8.5 times a second
+        # (portrait_720.mp4: 0.39 runs a frame waiting 2 frames, 0.14 waiting 7). What
+        # they uncover was mostly seen before and is painted from the room already: the
+        # ghost ratio stayed 1.47 (scripts/eval_stability.py; with `reach_edge` 5 px).
+        # A change of more than `at_once` of the picture away from the person (a door,
+        # a lamp, an object, the light, a pan) is painted at once.
+        self.delay = self._delay_at_30 = delay
+        self.at_once = at_once
         self.repaints = 0
         self._painting: np.ndarray | None = None  # float32, painting size
         self._shown: np.ndarray | None = None  # uint8 of the above
         self._key: Hashable = None
         self._stale: np.ndarray | None = None  # bool: changed, waiting to be painted
+        self._calls = 0  # calls of paint(): the painting's clock, in frames
+        self._due: float = np.inf  # the call by which the changes waiting must be painted
 
     def reset(self) -> None:
         self._painting = self._shown = self._stale = None
         self._key = None
+        self._due = np.inf
 
     def paint(
         self,
@@ -244,13 +283,16 @@ class SteadyPainting:
         stylize: Callable[[np.ndarray], np.ndarray],
         key: Hashable = None,
         edge: np.ndarray | None = None,
+        held: int = 0,
     ) -> tuple[np.ndarray, bool]:
         """(the painting, whether it is new). `key` names the style: a new one repaints all.
 
         `plate` gives the picture to paint, asked for only when the network runs;
         `changed` (bool) is where it changed since the last call; `edge` (bool) the
-        person and the band around them, where changes may wait (`patience`).
+        person and the band around them, without which every change is painted at once;
+        `held` the most frames the plate held back any of `changed` before taking it.
         """
+        self._calls += 1
         fresh = (
             self._painting is None or key != self._key or self._painting.shape[:2] != changed.shape
         )
@@ -258,17 +300,17 @@ class SteadyPainting:
             self._stale = changed if self._stale is None else self._stale | changed
             if not self._stale.any():
                 return self._shown, False
-            if edge is not None and not (self._stale & ~edge).any():
-                self._waited += 1
-                if self._waited < self.patience:
-                    return self._shown, False
+            if changed.any():
+                self._due = min(self._due, self._calls + max(0, self.delay - held))
+            if edge is not None and not self._paint_now(edge):
+                return self._shown, False
             changed = self._stale
         new = stylize(plate()).astype(np.float32)
-        self._waited = 0
+        self._due = np.inf
         self.repaints += 1
         self._key = key
         self._stale = np.zeros(changed.shape, bool)
-        if fresh or changed.mean() > self.whole:
+        if fresh or _share(changed) > self.whole:
             self._painting = new
         else:
             if edge is None:
@@ -282,10 +324,27 @@ class SteadyPainting:
         self._shown = cv2.convertScaleAbs(self._painting)
         return self._shown, True
 
+    def pace(self, fps: float | None) -> None:
+        """Painted `fps` frames a second (a live painter capped below the camera's 30;
+        None: every frame): the wait, counted in frames, shortened to about the same
+        time, but at least 2 frames, so that a person who keeps moving does not have the
+        network run every frame (at 5 a second, `--preset pi`: 2 frames, 0.4 s, not 1.4)."""
+        frames = self._delay_at_30 if fps is None else round(self._delay_at_30 * fps / 30)
+        self.delay = max(2, min(self._delay_at_30, frames))
+
+    def _paint_now(self, edge: np.ndarray) -> bool:
+        """Whether the changes waiting are due, or one away from the person is large."""
+        if self._calls >= self._due:
+            return True
+        far = np.count_nonzero(self._stale & ~edge)
+        return far >= self.at_once * edge.size
+
     def shift(self, dx: int, dy: int) -> None:
-        """Move the painting by whole pixels with the room (no resampling, no blur)."""
+        """Move the painting by whole pixels with the room (no resampling, no blur); what
+        came in at the border is painted with the next frame."""
         if self._painting is None:
             return
+        self._due = self._calls
         self._painting = _moved(self._painting, dx, dy)
         self._shown = cv2.convertScaleAbs(self._painting)
         if self._stale is not None:
@@ -298,6 +357,11 @@ class SteadyPainting:
             return np.zeros(changed.shape, np.float32)
         distance = cv2.distanceTransform((~changed).astype(np.uint8), cv2.DIST_L2, 3)
         return np.clip((1.5 * reach - distance) / (0.5 * reach), 0.0, 1.0)
+
+
+def _share(where: np.ndarray) -> float:
+    """The share of True in a bool array (numpy's mean of bools is 20x slower)."""
+    return np.count_nonzero(where) / where.size
 
 
 def _moved(image: np.ndarray, dx: int, dy: int, fill: int | None = None) -> np.ndarray:
@@ -352,9 +416,13 @@ class CameraMotion:
         # short, and the painting slid off the room as a pan went on.
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         last, self._last = self._last, grey
-        if last is None or last.shape != grey.shape or background.mean() < 0.2:
+        if last is None or last.shape != grey.shape or _share(background) < 0.2:
             return 0.0, 0.0
-        if (background & self._textured(grey))[::2, ::2].mean() < self.enough:
+        gx, gy = self._gradient(grey)
+        textured = cv2.magnitude(gx, gy) >= self.texture
+        if _share((background & textured)[::2, ::2]) < self.enough:
+            return 0.0, 0.0
+        if self._still(last, grey, gx, gy, background):
             return 0.0, 0.0
         flow = self._flow.calc(last, grey, None)[::2, ::2][background[::2, ::2]]
         shift = np.median(flow, axis=0)
@@ -363,12 +431,30 @@ class CameraMotion:
             return 0.0, 0.0
         return float(shift[0]), float(shift[1])
 
-    def _textured(self, grey: np.ndarray) -> np.ndarray:
-        """Where the picture has detail to follow: the gradient (Sobel / 8: levels a
-        pixel) at least `texture`."""
-        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-        return cv2.magnitude(gx, gy) >= 8 * self.texture
+    def _still(
+        self,
+        last: np.ndarray,
+        grey: np.ndarray,
+        gx: np.ndarray,
+        gy: np.ndarray,
+        background: np.ndarray,
+    ) -> bool:
+        """Whether the background changed less than 3/4 of what a move of `least` px
+        would have changed it (the gradient along the move times the move; the lesser
+        of the two directions): then the camera did not move, and the flow (1 ms a
+        frame) need not be asked. Camera noise adds to the change: a noisy camera is
+        asked, as before."""
+        where = background.view(np.uint8)
+        change = cv2.mean(cv2.absdiff(last, grey), where)[0]
+        along = min(cv2.mean(cv2.absdiff(g, 0), where)[0] for g in (gx, gy))
+        return change < 0.75 * self.least * along
+
+    @staticmethod
+    def _gradient(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The picture's gradient across and down, levels a pixel (Sobel / 8)."""
+        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+        return gx, gy
 
 
 class SteadyBackground:
@@ -394,6 +480,10 @@ class SteadyBackground:
     def repaints(self) -> int:
         """How many times the network has run."""
         return self.painting.repaints
+
+    def pace(self, fps: float | None) -> None:
+        """Fed `fps` frames a second (None: every frame): see :meth:`SteadyPainting.pace`."""
+        self.painting.pace(fps)
 
     def reset(self) -> None:
         self.plate.reset()
@@ -431,4 +521,6 @@ class SteadyBackground:
             # person's outline stood out more (ghost ratio 1.65 against 1.44, 1.46 without).
             return stylize(picture, plain=self.plate.unseen)
 
-        return self.painting.paint(self.plate.picture, changed, paint, key, self.plate.edge)
+        return self.painting.paint(
+            self.plate.picture, changed, paint, key, self.plate.edge, self.plate.held
+        )
