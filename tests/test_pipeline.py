@@ -104,6 +104,36 @@ def test_live_mode_composites_every_frame_over_the_newest_painting_while_paintin
     assert not pipeline_threads()
 
 
+class WatchedCompositor(Effect):
+    """The real effect, noting the thread of each composite."""
+
+    def __init__(self, effect: Effect) -> None:
+        super().__init__(effect.segmenter, effect.stylizer)
+        self.composited_in: list[str] = []
+
+    def composite(self, image, mask, background):
+        self.composited_in.append(threading.current_thread().name)
+        return super().composite(image, mask, background)
+
+
+def test_live_mode_composites_in_the_callers_thread_only_the_frames_it_takes(effect):
+    # The segment thread, the busiest, goes on to the next frame while the caller
+    # composites; a caller slower than the camera leaves frames it never takes, and
+    # those are not composited at all.
+    watched = WatchedCompositor(effect)
+    source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True), 45)
+    taken = 0
+    with source, open_pipeline(source, watched) as pipeline:
+        for out in pipeline.frames():
+            if out is not None:
+                taken += 1
+                time.sleep(0.1)  # a caller at 10 fps, the camera at 30
+    assert set(watched.composited_in) == {threading.current_thread().name}
+    assert len(watched.composited_in) == taken
+    assert taken < 30  # frames were dropped, and none of them composited
+    assert not pipeline_threads()
+
+
 def test_leaving_early_stops_and_joins_every_thread(effect):
     source = VideoCaptureSource(GUITAR, live=True, pace=True)
     with source, open_pipeline(source, effect) as pipeline:

@@ -307,7 +307,11 @@ class RenderPipeline(Pipeline):
 class LivePipeline(Pipeline):
     """Newest wins: latest-frame slots between the threads; the painter runs at its own
     pace (at most ``max_style_fps`` times a second, leaving CPU to segmentation on slow
-    machines) and every frame is composited over the newest painting."""
+    machines) and every frame taken is composited over the newest painting.
+
+    Compositing happens as the caller takes a frame (in its thread), not in the
+    segment thread: segmenting the next frame, the busiest stage, overlaps it, and a
+    frame the caller never takes is never composited."""
 
     live = True
 
@@ -320,7 +324,7 @@ class LivePipeline(Pipeline):
         self._frames: LatestSlot[Frame] = LatestSlot()
         self._segmented: LatestSlot[tuple[Frame, np.ndarray]] = LatestSlot()
         self._background: LatestSlot[Background] = LatestSlot()
-        self._out: LatestSlot[OutputFrame] = LatestSlot()
+        self._out: LatestSlot[tuple[Frame, np.ndarray, float]] = LatestSlot()
         self._source_ended = threading.Event()
 
     def _workers(self) -> list[Callable[[], None]]:
@@ -335,8 +339,11 @@ class LivePipeline(Pipeline):
                     return
                 yield None
                 continue
-            seen, item = got
-            yield item
+            seen, (frame, mask, segment_ms) = got
+            background = self._wait_for_background()
+            if background is None:
+                return
+            yield self.stages.composite(frame, mask, background, segment_ms)
 
     def _capture_live(self) -> None:
         index = 0
@@ -357,10 +364,7 @@ class LivePipeline(Pipeline):
             seen, frame = got
             mask, ms = self.stages.segment(frame)
             self._segmented.put((frame, mask))
-            background = self._wait_for_background()
-            if background is None:
-                return
-            self._out.put(self.stages.composite(frame, mask, background, ms))
+            self._out.put((frame, mask, ms))
 
     def _wait_for_background(self) -> Background | None:
         """The newest background; at start-up, wait for the first one to be painted."""
