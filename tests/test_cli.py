@@ -295,6 +295,15 @@ def test_bench_prints_the_pipeline_beside_the_naive_baseline():
     assert "| live: shown fps |" in result.stdout
     naive_fps = float(rows[1].split("|")[2])
     assert naive_fps > 0 and rows[1].split("|")[3].strip() == "1.00"
+    # CPU in the published network's frames: the live row's CPU ms a frame over the
+    # baseline's style ms, both from the table above (printed to 0.1 ms).
+    header = [c.strip() for c in rows[0].split("|")]
+    live = [c.strip() for c in rows[3].split("|")]
+    published_ms = float(rows[1].split("|")[header.index("style ms")])
+    live_cpu_ms = float(live[header.index("CPU ms/frame")])
+    figure = next(r for r in rows if "the published network's ms a frame" in r)
+    expected = pytest.approx(live_cpu_ms / published_ms, rel=0.01, abs=1e-3)
+    assert float(figure.split("|")[2]) == expected
 
 
 def test_a_preset_sets_defaults_that_explicit_options_override():
