@@ -44,7 +44,12 @@ def mean_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
 def logit_mean_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
     """The average log-odds (the geometric mean of the odds): where one model says
     person and the other background, the surer one wins."""
-    return sigmoid(sum(logit(m) for m in maps) / len(maps))
+    return mean_of_logits([logit(m) for m in maps])
+
+
+def mean_of_logits(logits: Sequence[np.ndarray]) -> np.ndarray:
+    """logit_mean_rule from the maps' log-odds (kept by LatestMaps while a map stands)."""
+    return sigmoid(sum(logits) / len(logits))
 
 
 def min_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
@@ -112,8 +117,8 @@ class CombinedSegmenter:
         """The members' latest maps combined; `fresh`: the one member that just ran."""
         size = common_size(self._latest.maps, frame_bgr.shape[1], frame_bgr.shape[0])
         maps = self._latest.at_size(size)
-        if self.rule == "logit":  # as logit_mean_rule, a member's log-odds kept while it rests
-            combined = sigmoid(sum(self._latest.logits()) / len(maps))
+        if self.rule == "logit":  # logit_mean_rule, a member's log-odds kept while it rests
+            combined = mean_of_logits(self._latest.logits())
         else:
             combined = RULES[self.rule](maps)
         moved = None if fresh is None else self._latest.change(fresh, size)
