@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camfx.vision.imaging import contain, cover, shrink
+from camfx.vision.imaging import contain, cover, region_count, shrink
 from tests.conftest import MEDIA
 
 
@@ -42,3 +42,20 @@ def test_shrink_matches_the_area_filter():
     out = shrink(frame, (257, 257))
     area = cv2.resize(frame, (257, 257), interpolation=cv2.INTER_AREA)
     assert out.shape == area.shape and np.abs(out.astype(int) - area).mean() < 3
+
+
+def test_region_count_is_the_count_of_8_connected_regions():
+    """Regions touching only at a corner are one; one inside another's hole counts; on
+    random maps, the count of connectedComponents."""
+    ring = np.zeros((50, 50), np.uint8)
+    cv2.circle(ring, (25, 25), 15, 1, 3)
+    ring[25, 25] = 1  # a speck in the ring's hole
+    ring[0, 0] = ring[1, 1] = 1  # two pixels meeting at a corner, on the border
+    assert region_count(ring) == 3
+    assert region_count(np.zeros((8, 8), np.uint8)) == 0
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        noise = cv2.GaussianBlur(rng.random((rng.integers(3, 60), rng.integers(3, 60))),
+                                 (0, 0), rng.uniform(0.3, 2))
+        binary = (noise > rng.uniform(0.3, 0.7)).astype(np.uint8)
+        assert region_count(binary) == cv2.connectedComponents(binary, connectivity=8)[0] - 1

@@ -148,3 +148,26 @@ def test_a_person_walking_into_an_empty_room_is_shown_within_earn_frames(parts):
     assert first_seen >= APPEARS
     assert first_shown - first_seen <= EARN - 1  # the latency the user sees
     assert min(held[first_shown:]) > 0.8  # and from then on she stays shown
+
+
+def test_the_frames_told_without_labelling_regions_come_out_as_when_labelled(parts, monkeypatch):
+    """Most frames hold one region overlapping the person shown before: admit tells them
+    by counting contours instead of labelling (camfx.vision.imaging.region_count). On the
+    photo-on-the-wall scene (a newcomer held back, then shown) both ways give the same
+    maps, frame by frame."""
+    frames = newcomers.poster_frames(parts, shown_for=len(parts.people))
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
+    maps = [segmenter.probability_map(f) for f in frames]
+
+    def admitted(persistence: Persistence) -> tuple[list[np.ndarray], list[int]]:
+        out, held = [], []
+        for prob in maps:
+            out.append(persistence.admit(prob))
+            held.append(persistence.held_back)
+        return out, held
+
+    quick, quick_held = admitted(Persistence())
+    monkeypatch.setattr(Persistence, "_plainly_shown", lambda self, person: False)
+    labelled, labelled_held = admitted(Persistence())
+    assert quick_held == labelled_held and max(labelled_held) > 0  # one was held back
+    assert all(np.array_equal(a, b) for a, b in zip(quick, labelled, strict=True))

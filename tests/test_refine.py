@@ -16,8 +16,11 @@ from camfx.vision.refine import (
     ColourModel,
     MaskRefiner,
     MaskSettings,
+    edge_only,
+    edge_ramp,
     grow_mask,
     guided_filter,
+    refine_edge,
     remove_small_blobs,
 )
 from camfx_eval.evaluation import (
@@ -230,3 +233,31 @@ def test_the_face_stays_solid_under_the_guided_filter(name):
         mask = refiner.refine(frame, segmenter.probability_map(frame))
     face = mask[85:125, 118:170]  # eyes to mouth, well inside the head
     assert face.min() > 0.9, face.min()
+
+
+def test_the_edge_is_refined_over_the_box_around_it_with_the_whole_frames_values(monkeypatch):
+    """refine_edge runs the guided filter over the box around the mask's edge zone
+    only: the same mask as the filter over the whole frame, bit for bit, at a webcam's
+    framing (her, 720 px wide, in a 1280x720 frame); and on a frame of odd size."""
+    portrait = read_video_frames(MEDIA / "portrait_720.mp4", every=60)[1]
+    frame = cv2.copyMakeBorder(portrait, 0, 0, 280, 280, cv2.BORDER_REPLICATE)  # the wall
+    segmenter = create_segmenter("selfie", device="cpu")
+    ran_on = []
+    original = guided_filter
+
+    def spy(guide, mask, *args):
+        ran_on.append(mask.size)
+        return original(guide, mask, *args)
+
+    monkeypatch.setattr("camfx.vision.refine.guided_filter", spy)
+    for size in ((640, 360), (639, 359)):
+        guide = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        prob = segmenter.probability_map(frame)
+        coarse = cv2.resize(edge_ramp(prob, 0.5, 0.5), size, interpolation=cv2.INTER_LINEAR)
+        whole = edge_only(coarse, original(guide, coarse, 6, 0.01), 6)
+        ran_on.clear()
+        assert np.array_equal(refine_edge(guide, coarse, 6, 0.01), whole)
+        assert ((whole > 0) & (whole < 1)).any()  # there is an edge to refine
+        share = ran_on[0] / coarse.size
+        # Even: the box around her edge (measured 0.77 of the frame); odd: all of it.
+        assert share < 0.85 if size == (640, 360) else share == 1.0

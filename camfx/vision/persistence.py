@@ -28,6 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from camfx.vision.imaging import region_count
+
 SETTLE = 50  # frames of background (2 s at 25 fps) before a region counts as settled
 EARN = 4  # frames in a row a newcomer in settled background must read as person
 REACH = 0.08  # of the map's short side: what counts as near the person shown before
@@ -61,10 +63,14 @@ class Persistence:
         if self._shown is None or self._shown.shape != small.shape:
             self._start(small.shape)
         assert self._shown is not None and self._background_for is not None
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
+        if self._plainly_shown(person):
+            count, labels, stats = 1, None, None  # nothing to hold back: not labelled
+        else:
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
         held = np.zeros(count, bool)
         held_for = None
         if count > 1:
+            assert labels is not None and stats is not None
             touches = np.bincount(labels[self._near_shown()], minlength=count)
             settled = np.bincount(labels[self._background_for >= self.settle], minlength=count)
             for i in range(1, count):
@@ -92,6 +98,13 @@ class Persistence:
         np.minimum(background_for, self.settle, out=background_for)
         background_for[shown] = 0
         return prob
+
+    def _plainly_shown(self, person: np.ndarray) -> bool:
+        """Nobody, or one region that overlaps what was shown the frame before (so it
+        touches it): the common frame, told without labelling the regions."""
+        count = region_count(person)
+        assert self._shown is not None
+        return count == 0 or (count == 1 and bool((person.view(bool) & self._shown).any()))
 
     def _start(self, shape: tuple[int, ...]) -> None:
         self._shown = np.zeros(shape, bool)
