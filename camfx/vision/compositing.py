@@ -22,7 +22,8 @@ def composite(
     all 1 the frame, copied. A person's soft edge is a quarter of a 720p frame or less;
     OpenCV's blendLinear (a float division per pixel and channel) over the whole frame
     cost 5.1 ms a frame of a 720p portrait clip, this 3.9 (most of it now the reading
-    and writing of the frames).
+    and writing of the frames); copying the background whole first, 3.2 -> 2.75 ms a
+    frame of the person at a webcam's framing.
     `coarse`: the mask at half size that `mask` was scaled up from (bilinear), when
     at hand: the blocks are told from it, a quarter of the reading.
     The result is a new frame: it is handed to other threads (window, recorder) and
@@ -37,12 +38,12 @@ def composite(
     if rows == 0 or cols == 0:
         return _blend(frame, background, mask)
     lowest, highest = _block_bounds(mask, rows, cols, coarse)
-    out = np.empty_like(frame)  # each block written once: copied or blended
+    # The background whole (one copy), then the person's blocks and the edge's over it:
+    # a hundred fewer slices a frame than copying the background's runs one by one.
+    out = background.copy()
     person, nobody = lowest >= 1.0, highest <= 0.0
     for y, x0, x1 in _runs(person):
         out[y : y + _BLOCK, x0:x1] = frame[y : y + _BLOCK, x0:x1]
-    for y, x0, x1 in _runs(nobody):
-        out[y : y + _BLOCK, x0:x1] = background[y : y + _BLOCK, x0:x1]
     for y, x0, x1 in _runs(~person & ~nobody):
         _blend(frame, background, mask, out, (slice(y, y + _BLOCK), slice(x0, x1)))
     # What the blocks leave at the right and bottom (a size not a multiple of them).
