@@ -177,15 +177,27 @@ def rooms(root: Path, person_video: Path, quick: bool = False,
         room = cover(cv2.imread(str(path)), size)
         frames, truths = [], []
         for person, alpha in zip(people, alphas, strict=True):
-            frame, truth = _paste(person, alpha, room)
+            frame, truth = paste_person(person, alpha, room)
             frames.append(frame)
             truths.append(truth)
         yield Sequence("rooms", path.stem, frames, truths, [None] * len(frames),
                        list(range(len(frames))))
 
 
-def _paste(person: np.ndarray, alpha: np.ndarray, room: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
+def desk_frames(person_video: Path, room_photo: Path, size: tuple[int, int] = (1280, 720),
+                limit: int | None = None) -> Iterator[np.ndarray]:
+    """Every frame of the keyed woman over one room photo at `size`, in her own
+    proportions (720 px of a 1280x720 frame, a webcam's head-and-shoulders framing): a
+    person moving in front of a still room, for benchmarks (scripts/make_desk_clip.py)."""
+    room = cover(cv2.imread(str(room_photo)), size)
+    for person in read_frames(person_video, limit=limit):
+        yield paste_person(person, key_alpha(person), room)[0]
+
+
+def paste_person(person: np.ndarray, alpha: np.ndarray, room: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The person keyed (`alpha`) over `room`, standing on its bottom edge, centred; and
+    where they are (alpha > 0.5)."""
     h, w = person.shape[:2]
     out = room.copy()
     top, left = out.shape[0] - h, (out.shape[1] - w) // 2

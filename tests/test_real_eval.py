@@ -65,3 +65,30 @@ def test_clips_and_rooms_score_every_frame_with_a_truth_of_the_frame_size():
     room = next(real_eval.rooms(REAL, SHARED / "media" / "portrait_720.mp4", quick=True))
     assert room.frames[0].shape == (720, 1280, 3)
     assert 0.05 < room.truths[0].mean() < 0.5  # the woman, standing on the bottom edge
+
+
+def test_the_desk_clip_is_her_in_her_own_proportions_over_a_still_room(tmp_path):
+    """scripts/make_desk_clip.py (camfx bench's scene for the CPU target): 1280x720, every
+    frame of hers; the room's sides untouched and still, she in the middle 720 px."""
+    import subprocess
+    import sys
+
+    import av
+    import cv2
+
+    from camfx.vision.imaging import cover
+    from tests.conftest import ROOT
+
+    out = tmp_path / "desk.mp4"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_desk_clip.py"), "--shared",
+                    str(SHARED), "--out", str(out), "--frames", "6"], check=True, cwd=ROOT)
+    with av.open(str(out)) as clip:
+        frames = [f.to_ndarray(format="bgr24") for f in clip.decode(video=0)]
+    assert len(frames) == 6 and frames[0].shape == (720, 1280, 3)
+    room = cover(cv2.imread(str(REAL / "backgrounds" / "living_room.jpg")), (1280, 720))
+    sides = np.s_[:, list(range(0, 280)) + list(range(1000, 1280))]
+    for frame in frames:  # the sides are the room (within the encoding's error)
+        assert np.abs(frame[sides].astype(int) - room[sides]).mean() < 3
+    middle = np.s_[200:, 400:880]
+    assert np.abs(frames[0][middle].astype(int) - room[middle]).mean() > 30  # she is there
+    assert np.abs(frames[5][middle].astype(int) - frames[0][middle]).mean() > 0.5  # moving
