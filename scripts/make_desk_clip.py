@@ -32,6 +32,10 @@ def main() -> None:
     args = parser.parse_args()
     person = args.shared / "media" / "portrait_720.mp4"
     room = args.shared / "eval" / "real" / "backgrounds" / f"{args.room}.jpg"
+    for needed in (person, room):
+        if not needed.is_file():
+            raise SystemExit(f"{needed}: not found; give --shared the shared folder and "
+                             "--room a photo's name in eval/real/backgrounds")
     with av.open(str(person)) as source:
         rate = source.streams.video[0].average_rate or 25
     with av.open(str(args.out), "w") as out:
