@@ -236,13 +236,20 @@ def band_around_person(shape=(216, 384)) -> np.ndarray:
     return edge
 
 
-def test_what_a_moving_person_uncovers_waits_at_most_the_delay():
-    """A person who keeps moving uncovers a little background every frame: it is painted
-    together, never later than `delay` frames after it showed (0.3 s is the target)."""
+def painted_once() -> tuple[SteadyPainting, CountingPainter, np.ndarray, np.ndarray]:
+    """A steady painting of a flat plate, painted whole once, with the band around a
+    person (`edge`): where each test of the waits starts."""
     painting, painter = SteadyPainting(), CountingPainter()
     edge = band_around_person()
     plate = np.full((*edge.shape, 3), 100, np.uint8)
     painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    return painting, painter, edge, plate
+
+
+def test_what_a_moving_person_uncovers_waits_at_most_the_delay():
+    """A person who keeps moving uncovers a little background every frame: it is painted
+    together, never later than `delay` frames after it showed (0.3 s is the target)."""
+    painting, painter, edge, plate = painted_once()
     painted_at = []
     for frame in range(1, 40):
         uncovered = np.zeros(edge.shape, bool)
@@ -257,10 +264,7 @@ def test_what_a_moving_person_uncovers_waits_at_most_the_delay():
 
 def test_the_plates_own_wait_counts_toward_the_delay():
     """A change beside the person the plate held back `held` frames waits that much less."""
-    painting, painter = SteadyPainting(), CountingPainter()
-    edge = band_around_person()
-    plate = np.full((*edge.shape, 3), 100, np.uint8)
-    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    painting, painter, edge, plate = painted_once()
     changed = np.zeros(edge.shape, bool)
     changed[100:110, 130:140] = True
     nothing = np.zeros(edge.shape, bool)
@@ -275,10 +279,7 @@ def test_the_plates_own_wait_counts_toward_the_delay():
 def test_a_change_away_from_the_person_is_painted_at_once():
     """A door, a lamp, an object: more than a speck outside the band repaints with the
     frame it was taken in; a speck (their blur reaching out) waits like their edge."""
-    painting, painter = SteadyPainting(), CountingPainter()
-    edge = band_around_person()
-    plate = np.full((*edge.shape, 3), 100, np.uint8)
-    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    painting, painter, edge, plate = painted_once()
     speck = np.zeros(edge.shape, bool)
     speck[20:23, 20:23] = True
     assert not painting.paint(lambda: plate, speck, painter, edge=edge, held=1)[1]
@@ -292,10 +293,7 @@ def test_a_change_away_from_the_person_is_painted_at_once():
 
 
 def test_a_panned_painting_repaints_its_new_border_with_the_next_frame():
-    painting, painter = SteadyPainting(), CountingPainter()
-    edge = band_around_person()
-    plate = np.full((*edge.shape, 3), 100, np.uint8)
-    painting.paint(lambda: plate, np.ones(edge.shape, bool), painter, edge=edge)
+    painting, painter, edge, plate = painted_once()
     painting.shift(1, 0)
     assert painting.paint(lambda: plate, np.zeros(edge.shape, bool), painter, edge=edge)[1]
 
