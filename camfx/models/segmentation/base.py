@@ -91,8 +91,8 @@ class Segmenter(ABC):
     def _settled(self, frame_bgr: np.ndarray) -> bool:
         """Whether the map of a repeated frame cannot change: always for a fixed fit; for
         ``track``, while the window stays where it was and no search for newcomers is due."""
-        if self.fit != "track":
-            return True
+        if self.fit != "track" or fitting.taller_than_model(frame_bgr, self.model_wh()):
+            return True  # a fixed fit, or a frame ``track`` letterboxes whole
         return self._window_kept and self.tracker.idle(frame_bgr.shape[1], frame_bgr.shape[0])
 
     def reset(self) -> None:

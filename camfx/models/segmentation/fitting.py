@@ -121,14 +121,20 @@ STATELESS_FITS: dict[
 }
 
 
+def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
+    """Whether the frame is taller, for its width, than the model's input: ``track``
+    letterboxes it whole (no window)."""
+    frame_h, frame_w = frame_bgr.shape[:2]
+    return frame_h * model_wh[0] > frame_w * model_wh[1]
+
+
 def tracked(
     frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], tracker: PeopleTracker,
     half: np.ndarray | None = None,
 ) -> np.ndarray:
     """One model run on the window around the people; tiles while it is unknown."""
     frame_h, frame_w = frame_bgr.shape[:2]
-    model_w, model_h = model_wh
-    if frame_h * model_w > frame_w * model_h:
+    if taller_than_model(frame_bgr, model_wh):
         # Taller than the model's input (a phone held upright): a window as wide as
         # the frame, sliding up and down, cut standing people off at the knees (legs
         # the model was unsure of were outside it). The window spans the frame's
