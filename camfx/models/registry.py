@@ -92,6 +92,16 @@ MODELS: dict[str, ModelSpec] = {
             description="MediaPipe BlazePose GHUM full: pose and one person's mask (256x256)",
         ),
         ModelSpec(
+            name="pose-lite",
+            filename="pose_landmark_lite.tflite",
+            url=f"{_MEDIAPIPE}/pose_landmark_lite.tflite?generation=1661875901231143",
+            sha256="f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+            input_shapes=((1, 256, 256, 3),),
+            output_shapes=((1, 195), (1, 1), (1, 256, 256, 1), (1, 64, 64, 39), (1, 117)),
+            description="MediaPipe BlazePose GHUM lite: the same, faster (the default's third "
+            "model, on a person seen at a distance)",
+        ),
+        ModelSpec(
             name="style-predict",
             filename="style_predict_quantized_256.tflite",
             url=f"{_TF_MODELS}/arbitrary_style_transfer/style_predict_quantized_256.tflite",
