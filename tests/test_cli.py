@@ -316,7 +316,7 @@ def test_a_preset_sets_defaults_that_explicit_options_override():
     assert mine.segmenter == "deeplab" and mine.style_size == 256
     laptop = run_options(parse_run_args([]))
     assert (laptop.segmenter, laptop.style_model, laptop.max_style_fps) == (
-        "selfie-pair", "fp16", None)
+        "selfie-pair-pose", "fp16", None)
 
 
 def test_mask_refinement_steps_can_be_turned_off():

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
+from camfx.models.segmentation import DEFAULT_SEGMENTER, PoseAssisted, create_segmenter
 from camfx.models.segmentation.combine import (
     CombinedSegmenter,
     common_size,
@@ -38,7 +38,9 @@ def test_the_combined_map_keeps_the_frames_proportions():
 
 
 def test_the_default_is_both_selfie_models_combined_and_masks_any_frame_shape():
-    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
+    default = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
+    assert isinstance(default, PoseAssisted) and default.pose.name == "pose-lite"
+    segmenter = default.base
     assert isinstance(segmenter, CombinedSegmenter)
     assert [(m.name, m.fit) for m in segmenter.members] == [
         ("selfie", "track"), ("selfie-landscape", "squash")]
@@ -76,8 +78,8 @@ def test_the_pose_models_mask_finds_a_person_standing():
     assert real_eval.score(segmenter.segment(image) >= 0.5, truth)[0] > 0.85
 
 
-def test_the_default_pair_runs_one_model_a_frame_after_the_first_of_a_stream():
-    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+def test_the_pair_runs_one_model_a_frame_after_the_first_of_a_stream():
+    segmenter = create_segmenter("selfie-pair", threads=1, device="cpu")
     runs = count_calls(segmenter.members, "probability_map")
     frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=5)
     for frame in frames:
@@ -104,7 +106,7 @@ def test_the_alternating_pair_masks_moving_people_about_as_well_as_every_model_e
     clips = list(real_eval.clips(REAL, quick=True))
     scores = {}
     for alternate in (False, True):
-        segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+        segmenter = create_segmenter("selfie-pair", threads=1, device="cpu")
         segmenter.alternate = alternate
         ious = []
         for clip in clips:
@@ -125,7 +127,7 @@ def test_a_resting_members_log_odds_are_not_worked_out_again(monkeypatch):
 
     calls, original = [], combine.logit
     monkeypatch.setattr(combine, "logit", lambda p: calls.append(1) or original(p))
-    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    segmenter = create_segmenter("selfie-pair", threads=1, device="cpu")
     frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=4)
     for frame in frames:
         combined = segmenter.probability_map(frame)

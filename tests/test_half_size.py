@@ -41,7 +41,7 @@ def test_shrink_from_the_half_is_the_shrink_of_the_whole():
         assert half_of_crop(half, 281, 100, 720, 500) is None  # odd: not the half's pixels
 
 
-@pytest.mark.parametrize("name", ["selfie-pair", "deeplab"])
+@pytest.mark.parametrize("name", ["selfie-pair", "selfie-pair-pose", "deeplab"])
 def test_the_models_read_only_the_half_when_given_it(frames, name):
     """Given the half of a 720p frame, the frame is not looked at (a blank one in its
     place gives the same map), and the maps are those of the frame itself: the window

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from camfx.core.effects import EFFECT_KINDS, EFFECTS, TARGETS
 from camfx.models.runtime import DEVICES
-from camfx.models.segmentation import FITS, SEGMENTERS
+from camfx.models.segmentation import DEFAULT_SEGMENTER, FITS, SEGMENTERS
 from camfx.vision.refine import MaskSettings
 
 # value: takes a value; flag: --x sets True; off: --no-x sets the field False;
@@ -212,10 +212,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--mirror",), "mirror", "flip left to right (selfie view)", bool, False, "flag"),
     Option(
         ("--segmenter",), "segmenter",
-        "person segmenter (default: selfie-pair, both selfie models combined; "
-        "README: Segmentation), or "
+        "person segmenter (default: selfie-pair-pose, both selfie models combined, and "
+        "the pose model on a person seen at a distance; README: Segmentation), or "
         "a segmentation model of your own, run as its metadata says (README: Convert)",
-        default="selfie-pair", check=segmenter_problem,
+        default=DEFAULT_SEGMENTER, check=segmenter_problem,
         metavar="{" + ",".join(SEGMENTERS) + "} or MODEL.tflite",
     ),
     Option(
@@ -347,7 +347,7 @@ BENCH_OPTIONS: tuple[Option, ...] = (
     Option(("--width",), "width", "frame width to measure at", int, 1280, low=16, high=7680),
     Option(("--height",), "height", "frame height to measure at", int, 720, low=16, high=4320),
     Option(
-        ("--segmenter",), "segmenter", "person segmenter", default="selfie-pair",
+        ("--segmenter",), "segmenter", "person segmenter", default=DEFAULT_SEGMENTER,
         choices=tuple(SEGMENTERS),
     ),
     Option(("--fps",), "fps", "pace of the live run", float, 30.0, low=1, high=240),

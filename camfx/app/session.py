@@ -30,7 +30,7 @@ from camfx.io.sinks import (
     open_sink,
 )
 from camfx.models.runtime import Device
-from camfx.models.segmentation import Fit, create_segmenter
+from camfx.models.segmentation import DEFAULT_SEGMENTER, Fit, create_segmenter
 from camfx.models.style import (
     Style,
     bundled_styles,
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 class RunOptions:
     input: str = "0"
     style: str = "starry"
-    segmenter: str = "selfie-pair"
+    segmenter: str = DEFAULT_SEGMENTER
     fit: Fit | None = None  # None: the segmenter's measured default
     mask: MaskSettings = field(default_factory=MaskSettings)
     matte: Path | None = None  # also write the person mask as a grayscale video

@@ -2,14 +2,15 @@
 
 The whole of it in three calls::
 
-    segmenter = create_segmenter("selfie-pair", threads=2)   # by name, or a .tflite
+    segmenter = create_segmenter("selfie-pair-pose", threads=2)   # by name, or a .tflite
     prob = segmenter.probability_map(frame_bgr)  # low-res map over the whole frame
     mask = MaskRefiner(settings).refine(frame_bgr, prob)  # camfx.vision.refine
 
 One module per job: :mod:`.base` (the :class:`Segmenter` interface), :mod:`.fitting`
 (how a frame of any shape is fitted into a model's input), :mod:`.tracking` (the window
 around the people), one module per model (:mod:`.deeplab`, :mod:`.selfie`,
-:mod:`.pose`, :mod:`.model_file`), :mod:`.combine` (several as one) and
+:mod:`.pose`, :mod:`.model_file`), :mod:`.combine` (several as one), :mod:`.pose_assist`
+(the pose model's second opinion on a person seen at a distance) and
 :mod:`.registry` (the names and :func:`create_segmenter`). To add a segmenter: subclass
 :class:`Segmenter` in a new module and add a row to ``SEGMENTERS``.
 """
@@ -24,6 +25,7 @@ from camfx.models.segmentation.deeplab import (
 from camfx.models.segmentation.fitting import FITS, Fit
 from camfx.models.segmentation.model_file import ModelFileSegmenter
 from camfx.models.segmentation.pose import PoseSegmenter
+from camfx.models.segmentation.pose_assist import PoseAssisted
 from camfx.models.segmentation.registry import (
     DEFAULT_SEGMENTER,
     SEGMENTERS,
@@ -34,7 +36,7 @@ from camfx.models.segmentation.tracking import Box, PeopleTracker, people_box, p
 
 __all__ = [
     "DEFAULT_SEGMENTER", "FITS", "SEGMENTERS", "Box", "CombinedSegmenter", "DeepLabSegmenter",
-    "Fit", "ModelFileSegmenter", "PeopleTracker", "PoseSegmenter", "Segmenter",
+    "Fit", "ModelFileSegmenter", "PeopleTracker", "PoseAssisted", "PoseSegmenter", "Segmenter",
     "SelfieSegmenter", "create_segmenter", "people_box", "people_boxes",
     "person_against_others", "person_lead",
 ]

@@ -14,32 +14,39 @@ from camfx.models.segmentation.deeplab import DeepLabSegmenter
 from camfx.models.segmentation.fitting import Fit
 from camfx.models.segmentation.model_file import ModelFileSegmenter
 from camfx.models.segmentation.pose import PoseSegmenter
+from camfx.models.segmentation.pose_assist import PoseAssisted
 from camfx.models.segmentation.selfie import SelfieSegmenter
 from camfx.tflite import metadata
 
 log = logging.getLogger(__name__)
 
 # name -> (class, model name in camfx.models.registry; for a combination, its members' names)
-SEGMENTERS: dict[str, tuple[type[Segmenter] | type[CombinedSegmenter], str]] = {
-    # The default: both selfie models, their log-odds averaged (.combine), the
-    # general one on a window around the people (track: small, distant people seen
-    # larger). On real people (README) it beats each of them and DeepLab.
+SEGMENTERS: dict[
+    str, tuple[type[Segmenter] | type[CombinedSegmenter] | type[PoseAssisted], str]
+] = {
+    # The default: the selfie pair, with the pose model's second opinion on the main
+    # person while they are seen at a distance (.pose_assist).
+    "selfie-pair-pose": (PoseAssisted, "selfie-pair with pose-lite"),
+    # Both selfie models, their log-odds averaged (.combine), the general one on a
+    # window around the people (track: small, distant people seen larger). On real
+    # people (README) it beats each of them and DeepLab.
     "selfie-pair": (CombinedSegmenter, "selfie:track+selfie-landscape"),
     "deeplab": (DeepLabSegmenter, "deeplab"),
     "selfie": (SelfieSegmenter, "selfie"),
     "selfie-landscape": (SelfieSegmenter, "selfie-landscape"),
     "pose": (PoseSegmenter, "pose"),
+    "pose-lite": (PoseSegmenter, "pose-lite"),
 }
 
 
 
-DEFAULT_SEGMENTER = "selfie-pair"
+DEFAULT_SEGMENTER = "selfie-pair-pose"
 
 
 def create_segmenter(
     name: str = DEFAULT_SEGMENTER, threads: int = 1, device: Device = "auto",
     fit: Fit | None = None,
-) -> Segmenter | CombinedSegmenter:
+) -> Segmenter | CombinedSegmenter | PoseAssisted:
     if name.lower().endswith(".tflite"):
         path = Path(name).expanduser()
         if not path.is_file():
@@ -58,6 +65,11 @@ def create_segmenter(
             f"unknown segmenter '{name}'; choose one of: {', '.join(SEGMENTERS)}, "
             "or give a .tflite segmentation model"
         ) from None
+    if segmenter_class is PoseAssisted:
+        base_name, _, pose_name = model_name.partition(" with ")
+        pose = create_segmenter(pose_name, threads, device)
+        assert isinstance(pose, PoseSegmenter)
+        return PoseAssisted(create_segmenter(base_name, threads, device, fit), pose, name)
     if segmenter_class is CombinedSegmenter:
         combined = create_segmenter(model_name, threads, device, fit)
         combined.name = name
@@ -66,6 +78,7 @@ def create_segmenter(
         combined.alternate = True
         return combined
     segmenter = segmenter_class(segmenter_class.load(model_name, threads, device), fit=fit)
+    segmenter.name = name
     _use_metadata(segmenter, models.require(model_name))
     return segmenter
 

@@ -1,0 +1,199 @@
+"""The pose model as a second opinion on the main person, when they are seen at a distance.
+
+The selfie models are made for a face close to the camera. A whole person further
+away, moving (walking, dancing, turning), is where they fail: a raised arm or half
+a twirling torso missed, a red goal beside a player taken for him. BlazePose GHUM's
+person mask is made for exactly that, on a window around one person, and there it
+was the strongest mask measured (README: Segmentation). In a head-and-shoulders
+close-up it adds nothing measurable (hands coming up from below the frame lead it to
+fill in arms that are not there), so there it does not run.
+
+:class:`PoseAssisted` wraps a segmenter (the selfie pair) and behaves as one: each
+frame the pose model runs on a square window around the largest person the base
+map shows, and near that person the two maps' log-odds are averaged, the pose
+model's "background" floored so that it cannot remove what the base model is sure of
+(a worn harness, a backpack: the pose model's notion of a body has no room for
+them). Everywhere else, other people included, the base map stands. A close-up is
+told from the base map alone (:func:`close_up`), so there it costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from camfx.models.segmentation.base import Segmenter
+from camfx.models.segmentation.combine import CombinedSegmenter, logit, sigmoid
+from camfx.models.segmentation.pose import PoseSegmenter
+from camfx.models.segmentation.tracking import Box
+from camfx.vision.imaging import half_of_crop, shrink
+from camfx.vision.refine import MaskSettings
+
+# A close-up (head and shoulders, or head and torso, as a webcam frames a person at a
+# desk: the selfie models' own ground) is a person the frame's bottom cuts through the
+# torso, at least this share of the frame's height.
+CLOSE_UP_HEIGHT = 0.6
+CUT_TORSO = 0.5  # of the person's width, on the frame's bottom row: a torso, not legs
+FLOOR = 2.0  # log-odds: the pose model pulls a pixel down by at most this (mean: half)
+NEAR = 0.08  # of the map's long side: how far from its person the pose model has a say
+MARGIN = 1.25  # the window's side, times the person's longer side
+CUT_OFF_SIDE = 1.4  # the window's side, times the height of a person the frame cuts off
+MIN_PERSON = 0.002  # of the map: smaller regions are specks, not a person to look at
+
+
+@dataclass(frozen=True)
+class PoseView:
+    """What the pose model saw on one window, on the base map's grid."""
+
+    probability: np.ndarray  # float32, the base map's shape; 0 outside the window
+    inside: tuple[slice, slice]  # the grid cells the window covers within the frame
+
+
+@dataclass(frozen=True)
+class Person:
+    """The largest person region of a map: its box in frame pixels, and the share of
+    the box's width it fills on the frame's bottom row (0: the frame does not cut it)."""
+
+    box: Box
+    cut_width: float
+
+
+def main_person(prob: np.ndarray, frame_w: int, frame_h: int) -> Person | None:
+    """The largest region the map calls person (> 0.5), when it is more than a speck."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (prob > 0.5).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, area = stats[largest]
+    if area < MIN_PERSON * prob.size:
+        return None
+    sx, sy = frame_w / prob.shape[1], frame_h / prob.shape[0]
+    left, top = math.floor(x * sx), math.floor(y * sy)
+    box = Box(left, top, math.ceil((x + w) * sx) - left, math.ceil((y + h) * sy) - top)
+    return Person(box, float(np.count_nonzero(labels[-1] == largest)) / w)
+
+
+def close_up(person: Person, frame_h: int) -> bool:
+    """Whether `person` fills the frame as a webcam at a desk shows someone: the frame's
+    bottom cuts through their torso (it fills at least CUT_TORSO of their width there:
+    not feet or legs) and they reach at least CLOSE_UP_HEIGHT of the frame's height.
+    There the pose model adds nothing measurable and is not run."""
+    return person.cut_width >= CUT_TORSO and person.box.h >= CLOSE_UP_HEIGHT * frame_h
+
+
+def pose_window(person: Box, frame_h: int) -> Box:
+    """A square around `person` that the pose model's input is scaled to; it may reach
+    past the frame (padded black, as MediaPipe pads its own crops). A person cut off
+    by the frame's bottom (a head and torso) sits at the window's top."""
+    side = MARGIN * max(person.w, person.h)
+    centre_x = person.x + person.w / 2
+    if person.y + person.h >= frame_h - 1:
+        side = max(side, CUT_OFF_SIDE * person.h)
+        top = person.y - 0.08 * side
+    else:
+        top = person.y + person.h / 2 - side / 2
+    side = max(2, round(side))
+    return Box(round(centre_x - side / 2), round(top), side, side)
+
+
+def looked_at(pose: PoseSegmenter, frame_bgr: np.ndarray, half: np.ndarray | None,
+              window: Box, grid_wh: tuple[int, int]) -> PoseView | None:
+    """The pose model run on `window`, its mask placed on a grid of `grid_wh` over the
+    frame; None when the window does not meet the frame."""
+    frame_h, frame_w = frame_bgr.shape[:2]
+    seen = window.clipped(frame_w, frame_h)
+    if seen.w < 2 or seen.h < 2:
+        return None
+    size = pose.input_size[0]
+    scale = size / window.w
+    # The part of the window inside the frame, scaled, on a black canvas.
+    x0, y0 = round((seen.x - window.x) * scale), round((seen.y - window.y) * scale)
+    x1 = min(size, round((seen.x + seen.w - window.x) * scale))
+    y1 = min(size, round((seen.y + seen.h - window.y) * scale))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return None
+    crop = frame_bgr[seen.y : seen.y + seen.h, seen.x : seen.x + seen.w]
+    canvas = np.zeros((size, size, 3), np.uint8)
+    canvas[y0:y1, x0:x1] = _scaled(crop, (x1 - x0, y1 - y0),
+                                   half_of_crop(half, seen.x, seen.y, seen.w, seen.h))
+    prob = pose.run_bgr(canvas)
+    grid_w, grid_h = grid_wh
+    gx0, gy0 = math.floor(seen.x * grid_w / frame_w), math.floor(seen.y * grid_h / frame_h)
+    gx1 = max(gx0 + 1, math.ceil((seen.x + seen.w) * grid_w / frame_w))
+    gy1 = max(gy0 + 1, math.ceil((seen.y + seen.h) * grid_h / frame_h))
+    on_grid = np.zeros((grid_h, grid_w), np.float32)
+    on_grid[gy0:gy1, gx0:gx1] = cv2.resize(prob[y0:y1, x0:x1], (gx1 - gx0, gy1 - gy0),
+                                           interpolation=cv2.INTER_AREA)
+    return PoseView(on_grid, (slice(gy0, gy1), slice(gx0, gx1)))
+
+
+def _scaled(crop: np.ndarray, size: tuple[int, int], crop_half: np.ndarray | None) -> np.ndarray:
+    if size[0] <= crop.shape[1] and size[1] <= crop.shape[0]:
+        return shrink(crop, size, crop_half)
+    return cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)  # a small person, enlarged
+
+
+def second_opinion(prob: np.ndarray, view: PoseView) -> np.ndarray:
+    """`prob` with the pose model's say near its person: the mean of both log-odds,
+    the pose model's "background" floored at -FLOOR; elsewhere `prob` unchanged."""
+    rows, cols = view.inside
+    base, pose = prob[rows, cols], view.probability[rows, cols]
+    reach = max(1, round(NEAR * max(prob.shape)))
+    near = cv2.dilate((pose > 0.5).astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    mixed = sigmoid((logit(base) + np.maximum(logit(pose), -FLOOR)) / 2)
+    out = prob.copy()
+    out[rows, cols] = np.where(near > 0, mixed, base)
+    return out
+
+
+class PoseAssisted:
+    """A segmenter (`base`) whose map the pose model corrects near the main person,
+    unless that person is a close-up (see the module's docstring)."""
+
+    def __init__(self, base: Segmenter | CombinedSegmenter, pose: PoseSegmenter,
+                 name: str | None = None) -> None:
+        self.base, self.pose = base, pose
+        self.name = name or f"{base.name} with {pose.name}"
+        self.fit = base.fit
+        self.mask_tweaks = dict(base.mask_tweaks)
+        self.looked = False  # whether the pose model looked at the last new frame
+        self._base_last: np.ndarray | None = None
+        self._last: np.ndarray | None = None
+
+    def probability_map(self, frame_bgr: np.ndarray, half: np.ndarray | None = None
+                        ) -> np.ndarray:
+        """The base map, with the pose model's say near the main person (the same
+        object again when the base map is: a repeated frame)."""
+        prob = self.base.probability_map(frame_bgr, half)
+        if prob is self._base_last and self._last is not None:
+            return self._last
+        self._base_last = prob
+        self._last = self._with_pose(frame_bgr, half, prob)
+        return self._last
+
+    def _with_pose(self, frame_bgr: np.ndarray, half: np.ndarray | None,
+                   prob: np.ndarray) -> np.ndarray:
+        frame_h, frame_w = frame_bgr.shape[:2]
+        person = main_person(prob, frame_w, frame_h)
+        self.looked = person is not None and not close_up(person, frame_h)
+        if not self.looked:
+            return prob
+        view = looked_at(self.pose, frame_bgr, half, pose_window(person.box, frame_h),
+                         prob.shape[::-1])
+        return prob if view is None else second_opinion(prob, view)
+
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        prob = self.probability_map(frame_bgr)
+        return cv2.resize(prob, frame_bgr.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+
+    def reset(self) -> None:
+        self.base.reset()
+        self.looked, self._base_last, self._last = False, None, None
+
+    def tuned(self, settings: MaskSettings) -> MaskSettings:
+        return replace(settings, **self.mask_tweaks)

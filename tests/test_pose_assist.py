@@ -1,0 +1,125 @@
+"""The pose model's second opinion on a person seen at a distance (pose_assist)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
+from camfx.models.segmentation.pose_assist import (
+    PoseView,
+    close_up,
+    main_person,
+    pose_window,
+    second_opinion,
+)
+from camfx.models.segmentation.tracking import Box
+from camfx.vision.refine import MaskRefiner, MaskSettings
+from camfx_eval import real_eval
+from tests.conftest import MEDIA, SHARED
+
+REAL = SHARED / "eval" / "real"
+
+
+def _standing(map_hw=(90, 160), legs_to_bottom=True) -> np.ndarray:
+    """A map of a whole person: head, torso, two legs reaching the bottom row."""
+    prob = np.zeros(map_hw, np.float32)
+    prob[10:20, 75:85] = 1  # head
+    prob[20:55, 68:92] = 1  # torso
+    bottom = map_hw[0] if legs_to_bottom else 80
+    prob[55:bottom, 70:74] = 1  # legs
+    prob[55:bottom, 86:90] = 1
+    return prob
+
+
+def _close_up(map_hw=(90, 160)) -> np.ndarray:
+    """Head and shoulders as a webcam at a desk frames them: cut through the torso."""
+    prob = np.zeros(map_hw, np.float32)
+    prob[5:45, 60:100] = 1  # head
+    prob[45:, 30:130] = 1  # shoulders and chest, down to the frame's bottom
+    return prob
+
+
+def test_a_torso_cut_off_by_the_frame_is_a_close_up_legs_are_not():
+    frame_w, frame_h = 1280, 720
+    standing = main_person(_standing(), frame_w, frame_h)
+    assert standing is not None and 0 < standing.cut_width < 0.5  # two feet on the edge
+    assert not close_up(standing, frame_h)
+    assert not close_up(main_person(_standing(legs_to_bottom=False), frame_w, frame_h),
+                        frame_h)
+    webcam = main_person(_close_up(), frame_w, frame_h)
+    assert webcam is not None and webcam.cut_width == 1.0
+    assert close_up(webcam, frame_h)
+    assert main_person(np.zeros((90, 160), np.float32), frame_w, frame_h) is None
+
+
+def test_the_window_is_a_square_around_the_person_a_cut_off_one_at_its_top():
+    whole = pose_window(Box(500, 100, 200, 500), frame_h=720)
+    assert whole.w == whole.h == 625  # 1.25 x the longer side
+    assert whole.x + whole.w / 2 == pytest.approx(600, abs=1)  # centred on them
+    assert whole.y + whole.h / 2 == pytest.approx(350, abs=1)
+    cut = pose_window(Box(400, 200, 400, 520), frame_h=720)  # reaches the bottom
+    assert cut.w == cut.h == round(1.4 * 520)
+    assert cut.y < 200 < cut.y + 0.1 * cut.h  # their head near the window's top
+    assert cut.y + cut.h > 720  # the rest of the window past the frame: padded
+
+
+def test_the_pose_model_adds_what_it_is_sure_of_and_cannot_remove_what_the_base_is_sure_of():
+    base = np.full((100, 100), 0.02, np.float32)  # near the pose's person: 8 cells
+    base[20:80, 52:56] = 0.995  # a part the base model is sure of (a worn harness, say)
+    base[20:80, 56:60] = 0.6  # a part it is unsure of
+    base[20:80, 60:66] = 0.1  # an arm it missed
+    base[20:80, 5:12] = 0.99  # somebody else, far from the pose model's person
+    pose = np.zeros_like(base)
+    pose[20:80, 60:70] = 0.99  # the pose model: its person is the arm and beyond
+    out = second_opinion(base, PoseView(pose, (slice(0, 100), slice(0, 100))))
+    assert (out[20:80, 52:56] > 0.5).all()  # floored: the sure part stays
+    assert (out[20:80, 56:60] < 0.5).all()  # the unsure part next to it goes
+    assert (out[20:80, 60:66] > 0.5).all()  # the missed arm comes back
+    assert np.array_equal(out[:, :40], base[:, :40])  # the other person: the base's to judge
+
+
+def _still_iou(segmenter_name: str, name: str) -> float:
+    segmenter = create_segmenter(segmenter_name, threads=2, device="cpu")
+    refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
+    image = cv2.imread(str(REAL / "images" / f"{name}.jpg"))
+    truth = cv2.imread(str(REAL / "masks" / f"{name}.png"), cv2.IMREAD_GRAYSCALE) >= 128
+    for _ in range(real_eval.STILL_REPEATS):
+        mask = refiner.refine(image, segmenter.probability_map(image))
+    return real_eval.score(mask >= 0.5, truth)[0]
+
+
+def test_a_whole_person_is_masked_better_with_the_pose_model():
+    """Real street photos (CCP): arms held out from the body (ccp_0636) and a dark coat on
+    a dark street (ccp_0970), where the selfie pair lost parts of them (measured
+    0.907 -> 0.943 and 0.900 -> 0.952)."""
+    for name in ("ccp_0636", "ccp_0970"):
+        assert _still_iou(DEFAULT_SEGMENTER, name) > _still_iou("selfie-pair", name) + 0.02
+
+
+def test_at_a_webcams_framing_the_pose_model_does_not_run_and_changes_nothing():
+    default = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    pair = create_segmenter("selfie-pair", threads=1, device="cpu")
+    runs = []
+    run = default.pose._run
+    default.pose._run = lambda picture: runs.append(1) or run(picture)
+    room = next(real_eval.rooms(REAL, MEDIA / "portrait_720.mp4", quick=True))
+    for frame in room.frames[:8]:
+        assert np.array_equal(default.probability_map(frame), pair.probability_map(frame))
+        assert not default.looked
+    assert runs == []
+
+
+def test_a_repeated_frame_gets_the_same_map_without_the_pose_model_running_again():
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    runs = []
+    run = segmenter.pose._run
+    segmenter.pose._run = lambda picture: runs.append(1) or run(picture)
+    image = cv2.imread(str(REAL / "images" / "ccp_0028.jpg"))
+    for _ in range(real_eval.STILL_REPEATS):  # the pair's tracking settles
+        settled = segmenter.probability_map(image.copy())
+    assert segmenter.looked and runs
+    looks = len(runs)
+    assert all(segmenter.probability_map(image.copy()) is settled for _ in range(8))
+    assert len(runs) == looks  # nothing new: the pose model did not run again
