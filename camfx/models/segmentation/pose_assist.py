@@ -10,11 +10,12 @@ fill in arms that are not there), so there it does not run.
 
 :class:`PoseAssisted` wraps a segmenter (the selfie pair) and behaves as one: each
 frame the pose model runs on a square window around the largest person the base
-map shows, and near that person the two maps' log-odds are averaged, the pose
-model's "background" floored so that it cannot remove what the base model is sure of
-(a worn harness, a backpack: the pose model's notion of a body has no room for
-them). Everywhere else, other people included, the base map stands. A close-up is
-told from the base map alone (:func:`close_up`), so there it costs nothing.
+map shows (joined with where the last map had them), and near that person the two
+maps' log-odds are averaged, the pose model's "background" floored so that it cannot
+remove what the base model is sure of (a worn harness, a backpack: the pose model's
+notion of a body has no room for them). Everywhere else, other people included, the
+base map stands. A close-up is told from the base map alone (:func:`close_up`), so
+there it costs nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from camfx.models.segmentation.base import Segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter, logit, sigmoid
 from camfx.models.segmentation.pose import PoseSegmenter
-from camfx.models.segmentation.tracking import Box
+from camfx.models.segmentation.tracking import Box, union
 from camfx.vision.imaging import half_of_crop, shrink
 from camfx.vision.refine import MaskSettings
 
@@ -183,9 +184,20 @@ class PoseAssisted:
         self.looked = person is not None and not close_up(person, frame_h)
         if not self.looked:
             return prob
-        view = looked_at(self.pose, frame_bgr, half, pose_window(person.box, frame_h),
-                         prob.shape[::-1])
+        window = pose_window(self._around(person.box, prob.shape, frame_w, frame_h), frame_h)
+        view = looked_at(self.pose, frame_bgr, half, window, prob.shape[::-1])
         return prob if view is None else second_opinion(prob, view)
+
+    def _around(self, person: Box, map_shape: tuple[int, ...], frame_w: int, frame_h: int
+                ) -> Box:
+        """`person` joined with the main person of the last map given: the window must
+        hold them whether the pair's map breaks them up this frame (a dancer's torso
+        lost, her legs the largest piece) or they moved since."""
+        last = self._last
+        if last is None or last.shape != map_shape:
+            return person
+        before = main_person(last, frame_w, frame_h)
+        return person if before is None else union(person, before.box)
 
     def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
         prob = self.probability_map(frame_bgr)
