@@ -54,6 +54,18 @@ def test_a_torso_cut_off_by_the_frame_is_a_close_up_legs_are_not():
     assert main_person(np.zeros((90, 160), np.float32), frame_w, frame_h) is None
 
 
+def test_one_region_found_without_labelling_is_the_same_person_as_labelled(monkeypatch):
+    from camfx.models.segmentation import pose_assist
+
+    rng = np.random.default_rng(3)
+    maps = [_standing(), _close_up()] + [
+        cv2.GaussianBlur(rng.random((90, 160)).astype(np.float32), (0, 0), 6) * 1.3
+        for _ in range(40)]
+    fast = [pose_assist.main_person(m, 1280, 720) for m in maps]
+    monkeypatch.setattr(pose_assist, "region_count", lambda binary: 2)  # always label
+    assert fast == [pose_assist.main_person(m, 1280, 720) for m in maps]
+
+
 def test_the_window_is_a_square_around_the_person_a_cut_off_one_at_its_top():
     whole = pose_window(Box(500, 100, 200, 500), frame_h=720)
     assert whole.w == whole.h == 625  # 1.25 x the longer side
