@@ -11,6 +11,7 @@ from camfx.models.segmentation.pose_assist import (
     PoseView,
     close_up,
     main_person,
+    near,
     pose_window,
     second_opinion,
 )
@@ -90,6 +91,22 @@ def test_the_pose_model_adds_what_it_is_sure_of_and_cannot_remove_what_the_base_
     assert (out[20:80, 56:60] < 0.5).all()  # the unsure part next to it goes
     assert (out[20:80, 60:66] > 0.5).all()  # the missed arm comes back
     assert np.array_equal(out[:, :40], base[:, :40])  # the other person: the base's to judge
+
+
+def test_near_is_the_person_grown_by_a_disc_of_the_reach():
+    person = np.zeros((256, 455), bool)
+    cv2.ellipse(person.view(np.uint8), (200, 130), (40, 100), 10, 0, 360, 1, -1)
+    reach = 36
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+    dilated = cv2.dilate(person.astype(np.uint8), disc) > 0
+    grown = near(person, reach)
+    assert grown[person].all()
+    dot = np.zeros_like(person)
+    dot[128, 228] = True  # the reach, in every direction
+    assert near(dot, reach)[128, 228 + reach] and not near(dot, reach)[128, 229 + reach]
+    assert near(dot, reach)[128 - reach, 228] and not near(dot, reach)[127 - reach, 228]
+    assert np.count_nonzero(grown != dilated) < 0.01 * np.count_nonzero(dilated)
+    assert not near(np.zeros((8, 8), bool), reach).any()
 
 
 def _still_iou(segmenter_name: str, name: str) -> float:
