@@ -152,3 +152,22 @@ def test_a_repeated_frame_gets_the_same_map_without_the_pose_model_running_again
     looks = len(runs)
     assert all(segmenter.probability_map(image.copy()) is settled for _ in range(8))
     assert len(runs) == looks  # nothing new: the pose model did not run again
+
+
+def test_light_mode_runs_the_pose_model_on_every_second_frame_its_view_standing_between():
+    image = cv2.imread(str(REAL / "images" / "ccp_0028.jpg"))  # a whole person, standing
+    frames = [np.roll(image, 3 * i, axis=1) for i in range(8)]  # a person moving
+    runs = {}
+    for light in (False, True):
+        segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+        segmenter.light = light
+        counted = runs.setdefault(light, [])
+        run = segmenter.pose._run
+        segmenter.pose._run = lambda picture, run=run, counted=counted: (
+            counted.append(1) or run(picture))
+        for frame in frames:
+            prob = segmenter.probability_map(frame)
+            assert segmenter.looked  # the pose model has its say on every frame ...
+            assert not np.array_equal(prob, segmenter._base_last)
+        assert segmenter.light_saves_ms > 0
+    assert len(runs[False]) == 8 and len(runs[True]) == 4  # ... and runs on half of them

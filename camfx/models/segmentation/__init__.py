@@ -15,7 +15,7 @@ around the people), one module per model (:mod:`.deeplab`, :mod:`.selfie`,
 :class:`Segmenter` in a new module and add a row to ``SEGMENTERS``.
 """
 
-from camfx.models.segmentation.base import Segmenter
+from camfx.models.segmentation.base import Lightens, Segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.segmentation.deeplab import (
     DeepLabSegmenter,
@@ -36,7 +36,7 @@ from camfx.models.segmentation.tracking import Box, PeopleTracker, people_box, p
 
 __all__ = [
     "DEFAULT_SEGMENTER", "FITS", "SEGMENTERS", "Box", "CombinedSegmenter", "DeepLabSegmenter",
-    "Fit", "ModelFileSegmenter", "PeopleTracker", "PoseAssisted", "PoseSegmenter", "Segmenter",
-    "SelfieSegmenter", "create_segmenter", "people_box", "people_boxes",
+    "Fit", "Lightens", "ModelFileSegmenter", "PeopleTracker", "PoseAssisted", "PoseSegmenter",
+    "Segmenter", "SelfieSegmenter", "create_segmenter", "people_box", "people_boxes",
     "person_against_others", "person_lead",
 ]

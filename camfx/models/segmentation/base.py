@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import replace
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -25,6 +25,16 @@ from camfx.models.segmentation.fitting import FITS, Fit
 from camfx.models.segmentation.tracking import PeopleTracker
 from camfx.vision.refine import MaskSettings
 from camfx.vision.repeats import RepeatWatch
+
+
+@runtime_checkable
+class Lightens(Protocol):
+    """A segmenter with a lighter mode, for a live camera whose frames come faster than it
+    segments them (:class:`~camfx.core.pipeline.SegmentPace` switches it): a little of its
+    quality for frames it would otherwise drop."""
+
+    light: bool  # the lighter mode is on
+    light_saves_ms: float  # what it saves a frame, as last measured (0: nothing now)
 
 
 class Segmenter(ABC):
