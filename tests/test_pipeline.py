@@ -9,9 +9,9 @@ import pytest
 
 from camfx.core.effects import Effect
 from camfx.core.frames import FrameSource
-from camfx.core.pipeline import Pipeline, open_pipeline
+from camfx.core.pipeline import Pipeline, SegmentPace, open_pipeline
 from camfx.io.capture import VideoCaptureSource
-from camfx.models.segmentation import create_segmenter
+from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
 from camfx.models.style import create_stylizer, resolve_style
 from tests.conftest import MEDIA
 
@@ -241,3 +241,36 @@ def test_ctrl_c_during_the_wait_for_the_threads_still_waits_for_all(effect, monk
             pipeline.close()
         monkeypatch.undo()
         assert interrupted and not pipeline_threads()
+
+
+def test_a_segmenter_that_falls_behind_the_camera_is_lightened_until_it_would_keep_up():
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, device="cpu")
+    pace = SegmentPace(segmenter, fps=25.0)  # 40 ms a frame
+    segmenter.light_saves_ms = 5.0
+    pace.update(38.0)
+    assert not segmenter.light  # keeping up
+    pace.update(44.0)
+    assert segmenter.light  # frames dropped: light
+    pace.update(30.0)
+    assert segmenter.light  # 30 + 5 would not fit in 85% of 40 ms: the modes would take turns
+    pace.update(28.0)
+    assert not segmenter.light  # 28 + 5 fits: full again
+    assert (pace.frames, pace.light_frames) == (4, 2)
+    pace.update(50.0)
+    pace.stop()
+    assert not segmenter.light
+    pair = create_segmenter("selfie-pair", device="cpu")  # no light mode: left alone
+    SegmentPace(pair, fps=25.0).update(500.0)
+    assert not hasattr(pair, "light")
+
+
+def test_live_mode_lightens_a_segmenter_slower_than_the_camera_and_restores_it_at_the_end(
+    effect,
+):
+    lightened = Effect(create_segmenter(DEFAULT_SEGMENTER, device="cpu"), effect.stylizer)
+    # A camera at 2000 fps: no segmenter keeps up with 0.5 ms a frame.
+    source = FirstFrames(VideoCaptureSource(GUITAR, live=True, pace=True, fps=2000.0), 40)
+    with source, open_pipeline(source, lightened) as pipeline:
+        outputs = collect(pipeline)
+        assert outputs and pipeline.pace.light_frames > 0
+    assert not lightened.segmenter.light  # a render with it next gets the full mode

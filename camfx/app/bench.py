@@ -196,6 +196,9 @@ def run_pipeline(
         result.seconds = (time.monotonic() - started) if started else 0.0
         if started is not None:
             clock.stop(result)
+        pace = getattr(pipeline, "pace", None)  # live: the segmenter's light mode
+        if pace is not None and pace.light_frames:
+            result.name += f"; light mode {pace.light_frames / pace.frames:.0%} of frames"
     result.backgrounds = len(backgrounds_seen)
     result.network_runs = _repaints(effect) - runs if effect.steady else result.backgrounds
     return result

@@ -33,6 +33,7 @@ import numpy as np
 
 from camfx.core.effects import Effect
 from camfx.core.frames import Background, Frame, FrameSource, OutputFrame
+from camfx.models.segmentation import Lightens
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,39 @@ class PipelineStats:
     @staticmethod
     def smooth(old: float, new: float) -> float:
         return new if old == 0.0 else 0.9 * old + 0.1 * new
+
+
+class SegmentPace:
+    """Live: keeps the segment stage up with the camera. When its time a frame (smoothed)
+    passes the camera's frame interval, frames are being dropped: a segmenter that
+    :class:`~camfx.models.segmentation.Lightens` is switched to its light mode; it goes
+    back once its time with the saved work added back fits the interval with a margin
+    (so the two do not take turns)."""
+
+    MARGIN = 0.85  # of the frame interval: the full mode must fit in this much again
+
+    def __init__(self, segmenter: object, fps: float) -> None:
+        self.segmenter = segmenter if isinstance(segmenter, Lightens) else None
+        self.frame_ms = 1000.0 / fps if fps > 0 else float("inf")
+        self.frames = self.light_frames = 0  # segmented, and of them in the light mode
+        self.stop()  # a stream starts in the full mode
+
+    def update(self, segment_ms: float) -> None:
+        """After each frame segmented: `segment_ms`, the stage's smoothed ms a frame."""
+        lightens = self.segmenter
+        if lightens is None:
+            return
+        self.frames += 1
+        self.light_frames += lightens.light
+        if not lightens.light:
+            lightens.light = segment_ms > self.frame_ms
+        elif segment_ms + lightens.light_saves_ms < self.MARGIN * self.frame_ms:
+            lightens.light = False
+
+    def stop(self) -> None:
+        """Back to the full mode (the segmenter may serve a render next)."""
+        if self.segmenter is not None:
+            self.segmenter.light = False
 
 
 class Stages:
@@ -326,9 +360,14 @@ class LivePipeline(Pipeline):
         self._background: LatestSlot[Background] = LatestSlot()
         self._out: LatestSlot[tuple[Frame, np.ndarray, float]] = LatestSlot()
         self._source_ended = threading.Event()
+        self.pace = SegmentPace(effect.segmenter, source.fps)
 
     def _workers(self) -> list[Callable[[], None]]:
         return [self._capture_live, self._segment_live, self._style_live]
+
+    def _stop_threads(self) -> None:
+        super()._stop_threads()
+        self.pace.stop()
 
     def _outputs(self) -> Iterator[OutputFrame | None]:
         seen = 0
@@ -363,6 +402,7 @@ class LivePipeline(Pipeline):
                 continue
             seen, frame = got
             mask, ms = self.stages.segment(frame)
+            self.pace.update(self.stats.segment_ms)
             self._segmented.put((frame, mask))
             self._out.put((frame, mask, ms))
 
