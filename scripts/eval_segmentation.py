@@ -20,7 +20,8 @@ with camera noise (flicker), per segmenter and mask setting. Nothing is written 
 errors; never of the DAVIS clips, which may not be published).
 
 Segmenters are named as for camfx (--segmenter), with a fit ("deeplab:tile") or
-combined by a rule of camfx.models.segmentation.combine ("deeplab+selfie-landscape@mean").
+combined by a rule of camfx.models.segmentation.combine ("deeplab+selfie-landscape@mean");
+"selfie-pair-pose/light" is that segmenter in its light mode (live, behind the camera).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camfx.models.segmentation import FITS, SEGMENTERS, create_segmenter
+from camfx.models.segmentation import FITS, SEGMENTERS, Lightens, create_segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
@@ -219,7 +220,15 @@ def persistence_cost(segmenter, frames) -> tuple[float, float]:
 
 def named_segmenter(name: str, threads: int):
     """A segmenter by name, with an optional fit ('deeplab:tile'), or several combined
-    by a rule of camfx.models.segmentation.combine ('deeplab+selfie-landscape@logit')."""
+    by a rule of camfx.models.segmentation.combine ('deeplab+selfie-landscape@logit');
+    '/light': in its light mode (camfx.models.segmentation.Lightens)."""
+    name, light, _ = name.partition("/light")
+    if light:
+        segmenter = named_segmenter(name, threads)
+        if not isinstance(segmenter, Lightens):
+            raise SystemExit(f"{name} has no light mode")
+        segmenter.light = True
+        return segmenter
     spec, _, rule = name.partition("@")
     members = []
     for part in spec.split("+"):
