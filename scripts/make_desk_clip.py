@@ -10,6 +10,12 @@ This keys her (the clip's plain blue wall) over a photo of an empty room from
 ``../shared/eval/real/backgrounds`` at 1280x720, in her own proportions, every frame at
 the clip's rate: the scene issue 13's CPU target describes. The clip is written where
 ``--out`` says, never into the project (the room photos are for evaluation only).
+
+``--distant`` writes people seen at a distance instead (where the default's pose model
+runs): the eval's real clips scaled to 1280x720, one after another, twice over (about
+20 s at 25 fps). They may not be published either.
+
+    python scripts/make_desk_clip.py --shared ../shared --distant --out /tmp/distant_720.mp4
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ import argparse
 from pathlib import Path
 
 import av
+import cv2
 
-from camfx_eval.real_eval import desk_frames
+from camfx_eval.real_eval import clips, desk_frames
 
 
 def main() -> None:
@@ -29,7 +36,13 @@ def main() -> None:
                         help="a photo's name in eval/real/backgrounds (default living_room)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/desk_720.mp4"))
     parser.add_argument("--frames", type=int, help="only the first N frames")
+    parser.add_argument("--distant", action="store_true",
+                        help="the eval's clips of people at a distance, at 1280x720")
     args = parser.parse_args()
+    if args.distant:
+        frames = distant_frames(args.shared / "eval" / "real")
+        write(args.out, 25, frames[: args.frames] if args.frames else frames)
+        return
     person = args.shared / "media" / "portrait_720.mp4"
     room = args.shared / "eval" / "real" / "backgrounds" / f"{args.room}.jpg"
     for needed in (person, room):
@@ -38,16 +51,29 @@ def main() -> None:
                              "--room a photo's name in eval/real/backgrounds")
     with av.open(str(person)) as source:
         rate = source.streams.video[0].average_rate or 25
-    with av.open(str(args.out), "w") as out:
+    write(args.out, rate, desk_frames(person, room, (1280, 720), args.frames), args.room)
+
+
+def distant_frames(root: Path) -> list:
+    """The eval's clips at 1280x720, one after another, twice over."""
+    if not (root / "clips").is_dir():
+        raise SystemExit(f"{root / 'clips'}: not found; give --shared the shared folder")
+    frames = [cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR)
+              for clip in clips(root) for frame in clip.frames]
+    return frames * 2
+
+
+def write(path: Path, rate, frames, what: str = "people at a distance") -> None:
+    with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
         stream.options = {"crf": "18"}  # close to the source: the room stays still
         count = 0
-        for frame in desk_frames(person, room, (1280, 720), args.frames):
+        for frame in frames:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
             count += 1
         out.mux(stream.encode())
-    print(f"{args.out}: {count} frames, 1280x720 at {float(rate):g} fps, {args.room}")
+    print(f"{path}: {count} frames, 1280x720 at {float(rate):g} fps, {what}")
 
 
 if __name__ == "__main__":

@@ -92,3 +92,26 @@ def test_the_desk_clip_is_her_in_her_own_proportions_over_a_still_room(tmp_path)
     middle = np.s_[200:, 400:880]
     assert np.abs(frames[0][middle].astype(int) - room[middle]).mean() > 30  # she is there
     assert np.abs(frames[5][middle].astype(int) - frames[0][middle]).mean() > 0.5  # moving
+
+
+def test_the_distant_clip_is_the_real_clips_at_720p(tmp_path):
+    """scripts/make_desk_clip.py --distant: camfx bench's scene for a person seen at a
+    distance, the eval's real clips scaled to 1280x720."""
+    import subprocess
+    import sys
+
+    import av
+    import cv2
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "distant.mp4"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_desk_clip.py"), "--shared",
+                    str(SHARED), "--distant", "--out", str(out), "--frames", "4"],
+                   check=True, cwd=ROOT)
+    with av.open(str(out)) as clip:
+        frames = [f.to_ndarray(format="bgr24") for f in clip.decode(video=0)]
+    first = next(real_eval.clips(REAL)).frames[0]
+    assert len(frames) == 4 and frames[0].shape == (720, 1280, 3)
+    scaled = cv2.resize(first, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(frames[0].astype(int) - scaled).mean() < 3  # within the encoding's error
