@@ -34,7 +34,7 @@ class Lightens(Protocol):
     quality for frames it would otherwise drop."""
 
     light: bool  # the lighter mode is on
-    light_saves_ms: float  # what it saves a frame, as last measured (0: nothing now)
+    light_saves_ms: float  # what it saves a frame, as last measured (0: not yet)
 
 
 class Segmenter(ABC):
