@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from camfx.app.session import FpsMeter, overlay_lines
 from camfx.core.effects import Effect
 from camfx.core.frames import FrameSource
 from camfx.core.pipeline import Pipeline, SegmentPace, open_pipeline
@@ -273,4 +274,7 @@ def test_live_mode_lightens_a_segmenter_slower_than_the_camera_and_restores_it_a
     with source, open_pipeline(source, lightened) as pipeline:
         outputs = collect(pipeline)
         assert outputs and pipeline.pace.light_frames > 0
+        assert pipeline.pace.light  # what the window's overlay says: "segment .. ms (light)"
+        meter = FpsMeter()
+        assert "ms (light)" in overlay_lines(pipeline, meter, outputs[-1][0])[1]
     assert not lightened.segmenter.light  # a render with it next gets the full mode

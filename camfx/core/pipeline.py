@@ -113,6 +113,11 @@ class SegmentPace:
         elif segment_ms + lightens.light_saves_ms < self.MARGIN * self.frame_ms:
             lightens.light = False
 
+    @property
+    def light(self) -> bool:
+        """Whether the segmenter is in its light mode now."""
+        return self.segmenter is not None and self.segmenter.light
+
     def stop(self) -> None:
         """Back to the full mode (the segmenter may serve a render next)."""
         if self.segmenter is not None:
