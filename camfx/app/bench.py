@@ -196,7 +196,7 @@ def run_pipeline(
         result.seconds = (time.monotonic() - started) if started else 0.0
         if started is not None:
             clock.stop(result)
-        pace = getattr(pipeline, "pace", None)  # live: the segmenter's light mode
+        pace = pipeline.pace  # live: the segmenter's light mode
         if pace is not None and pace.light_frames:
             result.name += f"; light mode {pace.light_frames / pace.frames:.0%} of frames"
     result.backgrounds = len(backgrounds_seen)

@@ -158,8 +158,7 @@ class FpsMeter:
 def overlay_lines(pipeline: Pipeline, meter: FpsMeter, out: OutputFrame) -> list[str]:
     stats = pipeline.stats
     latency = (time.monotonic() - out.captured_at) * 1000
-    pace = getattr(pipeline, "pace", None)  # live: the segmenter's light mode, when on
-    light = " (light)" if pace is not None and pace.light else ""
+    light = " (light)" if pipeline.pace is not None and pipeline.pace.light else ""
     return [
         f"{meter.fps:4.1f} fps   latency {latency:3.0f} ms",
         f"segment {stats.segment_ms:4.1f} ms{light}  style {stats.style_ms:5.1f} ms  "

@@ -182,6 +182,7 @@ class Pipeline(ABC):
     """
 
     live: bool
+    pace: SegmentPace | None = None  # live: the segmenter's light mode (SegmentPace)
 
     def __init__(self, source: FrameSource, effect: Effect) -> None:
         self.source = source
@@ -365,7 +366,7 @@ class LivePipeline(Pipeline):
         self._background: LatestSlot[Background] = LatestSlot()
         self._out: LatestSlot[tuple[Frame, np.ndarray, float]] = LatestSlot()
         self._source_ended = threading.Event()
-        self.pace = SegmentPace(effect.segmenter, source.fps)
+        self.pace: SegmentPace = SegmentPace(effect.segmenter, source.fps)
 
     def _workers(self) -> list[Callable[[], None]]:
         return [self._capture_live, self._segment_live, self._style_live]
