@@ -194,6 +194,16 @@ def desk_frames(person_video: Path, room_photo: Path, size: tuple[int, int] = (1
         yield paste_person(person, key_alpha(person), room)[0]
 
 
+def distant_frames(root: Path, quick: bool = False, size: tuple[int, int] = (1280, 720)
+                   ) -> Iterator[np.ndarray]:
+    """The clips' frames scaled to `size`, one clip after another: whole people moving,
+    seen at a distance (the default's pose model runs there), for costs and benchmarks
+    (eval_segmentation's cost table, scripts/make_desk_clip.py --distant)."""
+    for clip in clips(root, quick):
+        for frame in clip.frames:
+            yield cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+
+
 def paste_person(person: np.ndarray, alpha: np.ndarray, room: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The person keyed (`alpha`) over `room`, standing on its bottom edge, centred; and

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -151,9 +152,8 @@ def real_part(args) -> None:
         # a webcam's framing: the keyed woman's head and shoulders over the rooms
         "close-up (rooms)": [f for seq in sources["rooms"]() for f in seq.frames][::step],
         # whole people moving, where the default's pose model runs: the clips at 720p
-        "at a distance (clips at 720p)": [
-            cv2.resize(f, (1280, 720), interpolation=cv2.INTER_LINEAR)
-            for seq in sources["clips"]() for f in seq.frames][::step],
+        "at a distance (clips at 720p)": list(
+            islice(real_eval.distant_frames(root, args.quick), 0, None, step)),
     }
     for scene, frames in scenes.items():
         print(f"Cost of each segmenter on the same 720p frames, {scene}, taking turns frame "

@@ -21,15 +21,12 @@ runs): the eval's real clips scaled to 1280x720, one after another, twice over (
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import av
-import cv2
-import numpy as np
 
-from camfx_eval.real_eval import clips, desk_frames
+from camfx_eval.real_eval import desk_frames, distant_frames
 
 
 def main() -> None:
@@ -43,8 +40,11 @@ def main() -> None:
                         help="the eval's clips of people at a distance, at 1280x720")
     args = parser.parse_args()
     if args.distant:
-        frames = distant_frames(args.shared / "eval" / "real")
-        write(args.out, 25, islice(frames, args.frames))  # None: every frame
+        root = args.shared / "eval" / "real"
+        if not (root / "clips").is_dir():
+            raise SystemExit(f"{root / 'clips'}: not found; give --shared the shared folder")
+        twice = chain(distant_frames(root), distant_frames(root))
+        write(args.out, 25, islice(twice, args.frames))  # None: every frame
         return
     person = args.shared / "media" / "portrait_720.mp4"
     room = args.shared / "eval" / "real" / "backgrounds" / f"{args.room}.jpg"
@@ -55,17 +55,6 @@ def main() -> None:
     with av.open(str(person)) as source:
         rate = source.streams.video[0].average_rate or 25
     write(args.out, rate, desk_frames(person, room, (1280, 720), args.frames), args.room)
-
-
-def distant_frames(root: Path) -> Iterator[np.ndarray]:
-    """The eval's clips at 1280x720, one after another, twice over (scaled as they are
-    written, not all held at 720p: 0.7 GB)."""
-    if not (root / "clips").is_dir():
-        raise SystemExit(f"{root / 'clips'}: not found; give --shared the shared folder")
-    for _ in range(2):
-        for clip in clips(root):
-            for frame in clip.frames:
-                yield cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR)
 
 
 def write(path: Path, rate, frames, what: str = "people at a distance") -> None:

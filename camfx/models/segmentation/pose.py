@@ -26,7 +26,6 @@ class PoseSegmenter(Segmenter):
         self._normalized(rgb, self._input[0])  # pixels in [0, 1]
         return sigmoid(self._model.run(self._input)[self.SEGMENTATION_OUTPUT][0, ..., 0])
 
-
     def run_bgr(self, small_bgr: np.ndarray) -> np.ndarray:
         """The person mask of a model-sized BGR picture."""
         return self._run(small_bgr)
