@@ -154,20 +154,24 @@ def test_a_repeated_frame_gets_the_same_map_without_the_pose_model_running_again
     assert len(runs) == looks  # nothing new: the pose model did not run again
 
 
-def test_light_mode_runs_the_pose_model_on_every_second_frame_its_view_standing_between():
+def test_light_mode_gives_the_pose_model_and_the_pair_every_second_frame_each():
     image = cv2.imread(str(REAL / "images" / "ccp_0028.jpg"))  # a whole person, standing
     frames = [np.roll(image, 3 * i, axis=1) for i in range(8)]  # a person moving
-    runs = {}
+    runs: dict[tuple[bool, str], list[int]] = {}
     for light in (False, True):
         segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
         segmenter.light = light
-        counted = runs.setdefault(light, [])
-        run = segmenter.pose._run
-        segmenter.pose._run = lambda picture, run=run, counted=counted: (
-            counted.append(1) or run(picture))
+        for part, owner, method in (("pose", segmenter.pose, "_run"),
+                                    ("pair", segmenter.base, "probability_map")):
+            counted, run = runs.setdefault((light, part), []), getattr(owner, method)
+            setattr(owner, method, lambda *args, run=run, counted=counted: (
+                counted.append(1) or run(*args)))
         for frame in frames:
             prob = segmenter.probability_map(frame)
             assert segmenter.looked  # the pose model has its say on every frame ...
             assert not np.array_equal(prob, segmenter._base_last)
         assert segmenter.light_saves_ms > 0
-    assert len(runs[False]) == 8 and len(runs[True]) == 4  # ... and runs on half of them
+    assert len(runs[False, "pose"]) == len(runs[False, "pair"]) == 8
+    # ... and, light, runs on half of them; the pair on the other half (the first frame
+    # gets both: there is no view yet)
+    assert len(runs[True, "pose"]) == 4 and len(runs[True, "pair"]) == 5

@@ -18,8 +18,10 @@ base map stands. A close-up is told from the base map alone (:func:`close_up`), 
 there it costs nothing.
 
 Its light mode (``light``, set by a live pipeline that falls behind the camera: see
-:class:`~camfx.models.segmentation.base.Lightens`) runs the pose model on every second
-frame at a distance, its last view standing in between.
+:class:`~camfx.models.segmentation.base.Lightens`) shares the turns at a distance: on
+every second frame the pose model runs and the base model rests (its last map stands),
+on the others the base model runs and the pose model's last view stands: each frame
+one of them, about the pair's own cost a frame.
 """
 
 from __future__ import annotations
@@ -182,23 +184,37 @@ class PoseAssisted:
         self.fit = base.fit
         self.mask_tweaks = dict(base.mask_tweaks)
         self.looked = False  # whether the pose model had its say on the last new frame
-        self.light = False  # the pose model on every 2nd frame only (Lightens)
-        self.light_saves_ms = 0.0  # half a pose run's ms, smoothed (Lightens)
+        self.light = False  # at a distance, the two models take turns (Lightens)
+        self.light_saves_ms = 0.0  # half of a base and a pose run's ms, smoothed (Lightens)
         self._base_last: np.ndarray | None = None
         self._last: np.ndarray | None = None
         self._view: PoseView | None = None  # the pose model's last view, while looking
-        self._fresh = False  # whether _view is from this frame
+        self._fresh = False  # whether _view is from the last frame looked at
+        self._frame_shape: tuple[int, ...] | None = None  # of the base model's last frame
+        self._base_ms = self._pose_ms = 0.0  # a run of each, smoothed
 
     def probability_map(self, frame_bgr: np.ndarray, half: np.ndarray | None = None
                         ) -> np.ndarray:
         """The base map, with the pose model's say near the main person (the same
         object again when the base map is: a repeated frame)."""
+        if self._pose_turn(frame_bgr):
+            self._last = self._pose_model_turn(frame_bgr, half, self._base_last)
+            return self._last
+        started = time.perf_counter()
         prob = self.base.probability_map(frame_bgr, half)
+        self._base_ms = _smoothed(self._base_ms, (time.perf_counter() - started) * 1000)
+        self._frame_shape = frame_bgr.shape
         if prob is self._base_last and self._last is not None:
             return self._last
         self._base_last = prob
         self._last = self._with_pose(frame_bgr, half, prob)
         return self._last
+
+    def _pose_turn(self, frame_bgr: np.ndarray) -> bool:
+        """Light mode, at a distance: the pose model's turn when the base model ran on
+        the frame before (its map, of a frame of this size, stands for this one)."""
+        return (self.light and self._view is not None and not self._fresh
+                and self._base_last is not None and frame_bgr.shape == self._frame_shape)
 
     def _with_pose(self, frame_bgr: np.ndarray, half: np.ndarray | None,
                    prob: np.ndarray) -> np.ndarray:
@@ -211,15 +227,31 @@ class PoseAssisted:
         kept = self._view is not None and self._view.probability.shape == prob.shape
         if self.light and kept and self._fresh:  # light: its view of the frame before
             self._fresh = False
-        else:
-            started = time.perf_counter()
-            window = pose_window(self._around(person.box, prob.shape, frame_w, frame_h),
-                                 frame_h)
-            self._view = looked_at(self.pose, frame_bgr, half, window, prob.shape[::-1])
-            self._fresh = True
-            saves = (time.perf_counter() - started) * 500  # ms, half of this run's
-            self.light_saves_ms = saves if not self.light_saves_ms else (
-                0.9 * self.light_saves_ms + 0.1 * saves)
+            return second_opinion(prob, self._view)
+        return self._with_new_view(frame_bgr, half, prob, person.box)
+
+    def _pose_model_turn(self, frame_bgr: np.ndarray, half: np.ndarray | None,
+                         prob: np.ndarray) -> np.ndarray:
+        """The light mode's other frame: the base model's last map `prob` stands, the
+        pose model looks at this frame."""
+        person = main_person(prob, frame_bgr.shape[1], frame_bgr.shape[0])
+        if person is None:  # not so: it was looked at on the frame before
+            self._view = None
+            return prob
+        return self._with_new_view(frame_bgr, half, prob, person.box)
+
+    def _with_new_view(self, frame_bgr: np.ndarray, half: np.ndarray | None,
+                       prob: np.ndarray, person: Box) -> np.ndarray:
+        """`prob` with the pose model's say, from a look at this frame around `person`
+        (and the last map's)."""
+        frame_h, frame_w = frame_bgr.shape[:2]
+        started = time.perf_counter()
+        window = pose_window(self._around(person, prob.shape, frame_w, frame_h), frame_h)
+        self._view = looked_at(self.pose, frame_bgr, half, window, prob.shape[::-1])
+        self.looked, self._fresh = True, True
+        self._pose_ms = _smoothed(self._pose_ms, (time.perf_counter() - started) * 1000)
+        # The light mode runs one of the two a frame where the full mode runs both.
+        self.light_saves_ms = (self._base_ms + self._pose_ms) / 2
         return prob if self._view is None else second_opinion(prob, self._view)
 
     def _around(self, person: Box, map_shape: tuple[int, ...], frame_w: int, frame_h: int
@@ -240,7 +272,11 @@ class PoseAssisted:
     def reset(self) -> None:
         self.base.reset()
         self.looked, self._base_last, self._last = False, None, None
-        self._view, self._fresh = None, False
+        self._view, self._fresh, self._frame_shape = None, False, None
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         return replace(settings, **self.mask_tweaks)
+
+
+def _smoothed(average: float, value: float) -> float:
+    return value if not average else 0.9 * average + 0.1 * value
