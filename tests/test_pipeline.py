@@ -252,17 +252,39 @@ def test_a_segmenter_that_falls_behind_the_camera_is_lightened_until_it_would_ke
     assert not segmenter.light  # keeping up
     pace.update(44.0)
     assert segmenter.light  # frames dropped: light
+    for _ in range(pace.STAY - 1):
+        pace.update(28.0)  # 28 + 5 fits in 85% of 40 ms, but the light mode stays its time
+        assert segmenter.light
     pace.update(30.0)
-    assert segmenter.light  # 30 + 5 would not fit in 85% of 40 ms: the modes would take turns
+    assert segmenter.light  # 30 + 5 would not fit: the modes would take turns
     pace.update(28.0)
-    assert not segmenter.light  # 28 + 5 fits: full again
-    assert (pace.frames, pace.light_frames) == (4, 2)
+    assert not segmenter.light  # full again
+    assert (pace.frames, pace.light_frames) == (pace.STAY + 3, pace.STAY + 1)
     pace.update(50.0)
     pace.stop()
     assert not segmenter.light
     pair = create_segmenter("selfie-pair", device="cpu")  # no light mode: left alone
     SegmentPace(pair, fps=25.0).update(500.0)
     assert not hasattr(pair, "light")
+
+
+def test_a_full_mode_that_falls_behind_again_soon_doubles_the_light_modes_next_stay():
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, device="cpu")
+    pace = SegmentPace(segmenter, fps=25.0)
+    segmenter.light_saves_ms = 5.0
+    stays = []
+    for _ in range(8):  # the estimate fits, the full mode does not: it falls behind at once
+        pace.update(44.0)
+        assert segmenter.light
+        stays.append(pace.stay)
+        while segmenter.light:
+            pace.update(20.0)
+    assert stays[:3] == [pace.STAY, 2 * pace.STAY, 4 * pace.STAY]
+    assert stays[-1] == pace.LONGEST_STAY  # at most half a minute between tries
+    for _ in range(pace.LONGEST_STAY):  # the full mode keeps up for as long as that ...
+        pace.update(20.0)
+    pace.update(44.0)
+    assert segmenter.light and pace.stay == pace.STAY  # ... and the stays start over
 
 
 def test_live_mode_lightens_a_segmenter_slower_than_the_camera_and_restores_it_at_the_end(

@@ -89,16 +89,22 @@ class PipelineStats:
 class SegmentPace:
     """Live: keeps the segment stage up with the camera. When its time a frame (smoothed)
     passes the camera's frame interval, frames are being dropped: a segmenter that
-    :class:`~camfx.models.segmentation.Lightens` is switched to its light mode; it goes
-    back once its time with the saved work added back fits the interval with a margin
-    (so the two do not take turns)."""
+    :class:`~camfx.models.segmentation.Lightens` is switched to its light mode. It goes
+    back once it has stayed a while and its time with the saved work added back fits
+    the interval with a margin. A full mode that falls behind again before it has lasted
+    as long as that stay doubles the next stay (up to half a minute): the full mode's
+    cost estimated from the light one's was too low, and each try drops frames."""
 
     MARGIN = 0.85  # of the frame interval: the full mode must fit in this much again
+    STAY = 30  # frames: the light mode's shortest stay
+    LONGEST_STAY = 30 * 30
 
     def __init__(self, segmenter: object, fps: float) -> None:
         self.segmenter = segmenter if isinstance(segmenter, Lightens) else None
         self.frame_ms = 1000.0 / fps if fps > 0 else float("inf")
         self.frames = self.light_frames = 0  # segmented, and of them in the light mode
+        self.stay = self.STAY  # frames the light mode stays at least, this time
+        self._in_mode = self.LONGEST_STAY  # frames since the last switch
         self.stop()  # a stream starts in the full mode
 
     def update(self, segment_ms: float) -> None:
@@ -108,10 +114,14 @@ class SegmentPace:
             return
         self.frames += 1
         self.light_frames += lightens.light
-        if not lightens.light:
-            lightens.light = segment_ms > self.frame_ms
-        elif segment_ms + lightens.light_saves_ms < self.MARGIN * self.frame_ms:
-            lightens.light = False
+        self._in_mode += 1
+        if not lightens.light and segment_ms > self.frame_ms:
+            short_lived = self._in_mode < self.stay
+            self.stay = min(2 * self.stay, self.LONGEST_STAY) if short_lived else self.STAY
+            lightens.light, self._in_mode = True, 0
+        elif (lightens.light and self._in_mode >= self.stay
+              and segment_ms + lightens.light_saves_ms < self.MARGIN * self.frame_ms):
+            lightens.light, self._in_mode = False, 0
 
     @property
     def light(self) -> bool:
