@@ -236,7 +236,7 @@ class PoseAssisted:
         pose model looks at this frame."""
         person = main_person(prob, frame_bgr.shape[1], frame_bgr.shape[0])
         if person is None:  # not so: it was looked at on the frame before
-            self._view = None
+            self.looked, self._view = False, None
             return prob
         return self._with_new_view(frame_bgr, half, prob, person.box)
 
