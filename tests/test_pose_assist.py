@@ -8,6 +8,7 @@ import pytest
 
 from camfx.models.segmentation import DEFAULT_SEGMENTER, create_segmenter
 from camfx.models.segmentation.pose_assist import (
+    CUT_TORSO,
     PoseView,
     close_up,
     main_person,
@@ -53,6 +54,34 @@ def test_a_torso_cut_off_by_the_frame_is_a_close_up_legs_are_not():
     assert webcam is not None and webcam.cut_width == 1.0
     assert close_up(webcam, frame_h)
     assert main_person(np.zeros((90, 160), np.float32), frame_w, frame_h) is None
+
+
+def test_a_close_up_stays_one_until_the_person_is_well_below_its_limits():
+    frame_w, frame_h = 1280, 720
+    holding = _close_up()
+    holding[45:60, 0:30] = 1  # a guitar's neck held out to the side: the box widens
+    holding[80:, 30:130] = 0
+    holding[80:, 40:105] = 1  # 65 of the box's 130 columns on the bottom row ...
+    holding[89, 104] = 0  # ... less one: just under half
+    person = main_person(holding, frame_w, frame_h)
+    assert person is not None and 0.45 < person.cut_width < CUT_TORSO
+    assert not close_up(person, frame_h)  # seen so first: not a close-up
+    assert close_up(person, frame_h, was_close_up=True)  # after one: it stays one
+    standing = main_person(_standing(), frame_w, frame_h)
+    assert not close_up(standing, frame_h, was_close_up=True)  # legs: no longer
+
+
+def test_a_person_at_a_desk_holding_a_guitar_out_to_the_side_never_gets_the_pose_model():
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=1, device="cpu")
+    capture = cv2.VideoCapture(str(MEDIA / "guitar_320.mp4"))
+    looked = []
+    for _ in range(180):  # frames 107-113 and 169-172 were under half on the bottom row
+        ok, frame = capture.read()
+        assert ok
+        segmenter.probability_map(frame)
+        looked.append(segmenter.looked)
+    capture.release()
+    assert not any(looked)
 
 
 def test_one_region_found_without_labelling_is_the_same_person_as_labelled(monkeypatch):

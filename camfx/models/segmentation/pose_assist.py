@@ -45,6 +45,10 @@ from camfx.vision.refine import MaskSettings
 # torso, at least this share of the frame's height.
 CLOSE_UP_HEIGHT = 0.6
 CUT_TORSO = 0.5  # of the person's width, on the frame's bottom row: a torso, not legs
+# A close-up stays one until the person falls below this share of both limits: a person
+# at a desk holding a guitar out to the side filled 0.48-0.50 of their width on the
+# bottom row, and the pose model came and went (a jump of the mask each time).
+CLOSE_UP_HOLD = 0.8
 FLOOR = 2.0  # log-odds: the pose model pulls a pixel down by at most this (mean: half)
 NEAR = 0.08  # of the map's long side: how far from its person the pose model has a say
 MARGIN = 1.25  # the window's side, times the person's longer side
@@ -91,12 +95,15 @@ def main_person(prob: np.ndarray, frame_w: int, frame_h: int) -> Person | None:
     return Person(box, float(on_bottom) / w)
 
 
-def close_up(person: Person, frame_h: int) -> bool:
+def close_up(person: Person, frame_h: int, was_close_up: bool = False) -> bool:
     """Whether `person` fills the frame as a webcam at a desk shows someone: the frame's
     bottom cuts through their torso (it fills at least CUT_TORSO of their width there:
     not feet or legs) and they reach at least CLOSE_UP_HEIGHT of the frame's height.
-    There the pose model adds nothing measurable and is not run."""
-    return person.cut_width >= CUT_TORSO and person.box.h >= CLOSE_UP_HEIGHT * frame_h
+    There the pose model adds nothing measurable and is not run. `was_close_up`: the
+    frame before was one; then CLOSE_UP_HOLD of both limits is enough."""
+    hold = CLOSE_UP_HOLD if was_close_up else 1.0
+    return (person.cut_width >= hold * CUT_TORSO
+            and person.box.h >= hold * CLOSE_UP_HEIGHT * frame_h)
 
 
 def pose_window(person: Box, frame_h: int) -> Box:
@@ -192,6 +199,7 @@ class PoseAssisted:
         self._fresh = False  # whether _view is from the last frame looked at
         self._frame_shape: tuple[int, ...] | None = None  # of the base model's last frame
         self._base_ms = self._pose_ms = 0.0  # a run of each, smoothed
+        self._close_up = False  # whether the last person seen was a close-up
 
     def probability_map(self, frame_bgr: np.ndarray, half: np.ndarray | None = None
                         ) -> np.ndarray:
@@ -220,7 +228,8 @@ class PoseAssisted:
                    prob: np.ndarray) -> np.ndarray:
         frame_h, frame_w = frame_bgr.shape[:2]
         person = main_person(prob, frame_w, frame_h)
-        self.looked = person is not None and not close_up(person, frame_h)
+        self._close_up = person is not None and close_up(person, frame_h, self._close_up)
+        self.looked = person is not None and not self._close_up
         if not self.looked:
             self._view = None
             return prob
@@ -273,6 +282,7 @@ class PoseAssisted:
         self.base.reset()
         self.looked, self._base_last, self._last = False, None, None
         self._view, self._fresh, self._frame_shape = None, False, None
+        self._close_up = False
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
         return replace(settings, **self.mask_tweaks)
