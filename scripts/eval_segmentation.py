@@ -11,8 +11,9 @@ scored), clips in order (every frame scored), and the chroma-keyed woman of
 portrait_720.mp4 over photos of empty rooms at 1280x720. Per source and segmenter:
 mean IoU, boundary F, worst item and worst frame, halo (the mean mask 4-40 px outside
 the person), flicker (mean change of the mask where the truth did not change) and ms
-per frame; then the segmenters' cost on the same 720p frames, taking turns. --quick
-scores a subset, for iterating.
+per frame; how often the mask jumps on real webcam footage with a held guitar (no
+truth: media/guitar_320.mp4); then the segmenters' cost on the same 720p frames,
+taking turns. --quick scores a subset, for iterating.
 
 Painted part: the keyed woman over paintings, still and panning, plus a still stretch
 with camera noise (flicker), per segmenter and mask setting. Nothing is written unless
@@ -147,6 +148,7 @@ def real_part(args) -> None:
     print()
     if "rooms" in args.sources:
         newcomers_part(args, args.segmenters[0])
+        held_object_part(args)
     step = 4 if args.quick else 2
     scenes = {
         # a webcam's framing: the keyed woman's head and shoulders over the rooms
@@ -166,6 +168,38 @@ def real_part(args) -> None:
         for name, (median, p90, mean) in times.items():
             print(f"| {name} | {median:.1f} | {p90:.1f} | {mean:.1f} | {median / base:.2f} |")
         print()
+
+
+JUMP = 0.03  # of the frame's pixels, on average: a whole-mask change this large is a jump
+
+
+def held_object_part(args) -> None:
+    """A man at a desk playing a guitar (media/guitar_320.mp4, no truth), every frame:
+    how often the whole mask jumps (the guitar going in and out of it), and how often
+    the pose model's say comes and goes (its close-up gate)."""
+    video = args.shared / "media" / "guitar_320.mp4"
+    print(f"A guitar held at a desk ({video.name}, every frame, no truth): frames whose "
+          f"mask changes by more than {JUMP} on average (jumps), the mean change a frame, "
+          "and the frames the pose model had its say on / how often that switched:\n")
+    print("| segmenter | frames | jumps | mean change | pose model on / switches |\n"
+          "|---|---|---|---|---|")
+    for name in args.segmenters:
+        segmenter = named_segmenter(name, args.threads)
+        masker = masker_factory(segmenter, DEFAULT)()
+        capture = cv2.VideoCapture(str(video))
+        changes, looked, previous = [], [], None
+        while (frame := capture.read()[1]) is not None:
+            mask = masker(frame).copy()
+            looked.append(getattr(segmenter, "looked", False))
+            if previous is not None:
+                changes.append(float(np.abs(mask - previous).mean()))
+            previous = mask
+        capture.release()
+        switches = int(np.count_nonzero(np.diff(np.array(looked, int))))
+        pose = f"{sum(looked)} / {switches}" if hasattr(segmenter, "looked") else "-"
+        print(f"| {name} | {len(looked)} | {sum(c > JUMP for c in changes)} "
+              f"| {np.mean(changes):.4f} | {pose} |", flush=True)
+    print()
 
 
 def newcomers_part(args, name: str) -> None:
