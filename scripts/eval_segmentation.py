@@ -178,7 +178,9 @@ def held_object_part(args) -> None:
     how often the whole mask jumps (the guitar going in and out of it), and how often
     the pose model's say comes and goes (its close-up gate)."""
     video = args.shared / "media" / "guitar_320.mp4"
-    print(f"A guitar held at a desk ({video.name}, every frame, no truth): frames whose "
+    limit = 600 if args.quick else None  # of its 1689 frames
+    print(f"A guitar held at a desk ({video.name}, every frame"
+          f"{f' of the first {limit}' if limit else ''}, no truth): frames whose "
           f"mask changes by more than {JUMP} on average (jumps), the mean change a frame, "
           "and the frames the pose model had its say on / how often that switched:\n")
     print("| segmenter | frames | jumps | mean change | pose model on / switches |\n"
@@ -188,7 +190,7 @@ def held_object_part(args) -> None:
         masker = masker_factory(segmenter, DEFAULT)()
         capture = cv2.VideoCapture(str(video))
         changes, looked, previous = [], [], None
-        while (frame := capture.read()[1]) is not None:
+        while (frame := capture.read()[1]) is not None and len(looked) != limit:
             mask = masker(frame).copy()
             looked.append(getattr(segmenter, "looked", False))
             if previous is not None:
