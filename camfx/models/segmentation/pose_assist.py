@@ -198,6 +198,7 @@ class PoseAssisted:
         self._view: PoseView | None = None  # the pose model's last view, while looking
         self._fresh = False  # whether _view is from the last frame looked at
         self._frame_shape: tuple[int, ...] | None = None  # of the base model's last frame
+        self._base_person: Box | None = None  # the main person of _base_last, looked at
         self._base_ms = self._pose_ms = 0.0  # a run of each, smoothed
         self._close_up = False  # whether the last person seen was a close-up
 
@@ -205,8 +206,9 @@ class PoseAssisted:
                         ) -> np.ndarray:
         """The base map, with the pose model's say near the main person (the same
         object again when the base map is: a repeated frame)."""
-        if self._pose_turn(frame_bgr):
-            self._last = self._pose_model_turn(frame_bgr, half, self._base_last)
+        if self._pose_turn(frame_bgr):  # the base model's last map and person stand
+            self._last = self._with_new_view(frame_bgr, half, self._base_last,
+                                             self._base_person)
             return self._last
         started = time.perf_counter()
         prob = self.base.probability_map(frame_bgr, half)
@@ -222,7 +224,7 @@ class PoseAssisted:
         """Light mode, at a distance: the pose model's turn when the base model ran on
         the frame before (its map, of a frame of this size, stands for this one)."""
         return (self.light and self._view is not None and not self._fresh
-                and self._base_last is not None and frame_bgr.shape == self._frame_shape)
+                and self._base_person is not None and frame_bgr.shape == self._frame_shape)
 
     def _with_pose(self, frame_bgr: np.ndarray, half: np.ndarray | None,
                    prob: np.ndarray) -> np.ndarray:
@@ -231,22 +233,13 @@ class PoseAssisted:
         self._close_up = person is not None and close_up(person, frame_h, self._close_up)
         self.looked = person is not None and not self._close_up
         if not self.looked:
-            self._view = None
+            self._view = self._base_person = None
             return prob
+        self._base_person = person.box
         kept = self._view is not None and self._view.probability.shape == prob.shape
         if self.light and kept and self._fresh:  # light: its view of the frame before
             self._fresh = False
             return second_opinion(prob, self._view)
-        return self._with_new_view(frame_bgr, half, prob, person.box)
-
-    def _pose_model_turn(self, frame_bgr: np.ndarray, half: np.ndarray | None,
-                         prob: np.ndarray) -> np.ndarray:
-        """The light mode's other frame: the base model's last map `prob` stands, the
-        pose model looks at this frame."""
-        person = main_person(prob, frame_bgr.shape[1], frame_bgr.shape[0])
-        if person is None:  # not so: it was looked at on the frame before
-            self.looked, self._view = False, None
-            return prob
         return self._with_new_view(frame_bgr, half, prob, person.box)
 
     def _with_new_view(self, frame_bgr: np.ndarray, half: np.ndarray | None,
@@ -282,6 +275,7 @@ class PoseAssisted:
         self.base.reset()
         self.looked, self._base_last, self._last = False, None, None
         self._view, self._fresh, self._frame_shape = None, False, None
+        self._base_person = None
         self._close_up = False
 
     def tuned(self, settings: MaskSettings) -> MaskSettings:
@@ -289,4 +283,5 @@ class PoseAssisted:
 
 
 def _smoothed(average: float, value: float) -> float:
+    # PipelineStats.smooth's rule; the pipeline imports the segmenters, not the reverse.
     return value if not average else 0.9 * average + 0.1 * value
