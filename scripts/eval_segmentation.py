@@ -15,6 +15,11 @@ per frame; how often the mask jumps on real webcam footage with a held guitar (n
 truth: media/guitar_320.mp4); then the segmenters' cost on the same 720p frames,
 taking turns. --quick scores a subset, for iterating.
 
+Conditions part: the real stills as a webcam would give them in a dim, bright or warm
+room, with motion blur, a small sensor or heavy compression (camfx_eval.conditions):
+per segmenter and condition, mean IoU and its loss against the clean photos, boundary
+F, halo, the worst item and how many fall under 0.85.
+
 Painted part: the keyed woman over paintings, still and panning, plus a still stretch
 with camera noise (flicker), per segmenter and mask setting. Nothing is written unless
 --pictures DIR is given (worst frames of stills and rooms: frame | truth | mask |
@@ -43,6 +48,7 @@ from camfx.vision.compositing import CleanPlate, composite, remove_person
 from camfx.vision.imaging import halve
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
 from camfx_eval import newcomers, real_eval
+from camfx_eval.conditions import CONDITIONS, under
 from camfx_eval.evaluation import build_clips, evaluate, ghost_ratio
 
 BACKGROUNDS = {"starry": "style19.jpg", "wave": "style24.jpg", "kandinsky": "style5.jpg"}
@@ -90,8 +96,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=3, help="use every n-th video frame")
     parser.add_argument("--segmenters", nargs="+", default=list(SEGMENTERS))
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--parts", nargs="+", choices=("real", "painted"),
-                        default=["real", "painted"], help="which parts of the eval to run")
+    parser.add_argument("--parts", nargs="+", choices=("real", "conditions", "painted"),
+                        default=["real", "conditions", "painted"],
+                        help="which parts of the eval to run")
     parser.add_argument("--sources", nargs="+", choices=("stills", "clips", "rooms"),
                         default=["stills", "clips", "rooms"], help="real part: which sources")
     parser.add_argument("--real-settings", nargs="+", default=["default"],
@@ -109,6 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     if "real" in args.parts:
         real_part(args)
+    if "conditions" in args.parts:
+        conditions_part(args)
     if "painted" in args.parts:
         painted_part(args)
 
@@ -323,6 +332,34 @@ def interleaved_times(frames, names: list[str], threads: int
             times[name].append((time.perf_counter() - started) * 1000)
     return {name: (float(np.median(t)), float(np.percentile(t, 90)), float(np.mean(t)))
             for name, t in times.items()}
+
+
+def conditions_part(args) -> None:
+    """The real stills as a webcam in a dim, bright, warm... room would give them."""
+    stills = list(real_eval.stills(args.shared / "eval" / "real", args.quick))
+    print(f"## Real stills under camera conditions{' (quick subset)' if args.quick else ''}\n")
+    for condition in CONDITIONS:
+        print(f"- {condition.name}: {condition.what}")
+    print("\n| segmenter | condition | mean IoU | vs clean | boundary F | halo | worst item "
+          "| items < 0.85 |\n|---|---|---|---|---|---|---|---|")
+    for name in args.segmenters:
+        make = masker_factory(named_segmenter(name, args.threads), DEFAULT)
+        clean = None
+        for condition in CONDITIONS:
+            seen = [under(seq, condition) for seq in stills]
+            results = [real_eval.run_sequence(seq, make()) for seq in seen]
+            iou = float(np.mean([r.iou for r in results]))
+            clean = iou if clean is None else clean
+            worst = min(results, key=lambda r: r.iou)
+            if args.pictures:
+                save_worst(args.pictures, f"{name}_{condition.name}",
+                           seen[results.index(worst)], worst)
+            print(f"| {name} | {condition.name} | {iou:.3f} | {iou - clean:+.3f} "
+                  f"| {np.mean([r.frames[0].boundary_f for r in results]):.3f} "
+                  f"| {np.mean([r.frames[0].halo for r in results]):.3f} "
+                  f"| {worst.name} {worst.iou:.3f} | {sum(r.iou < 0.85 for r in results)} |",
+                  flush=True)
+    print()
 
 
 def painted_part(args) -> None:
