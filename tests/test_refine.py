@@ -136,6 +136,19 @@ def test_the_colour_model_does_not_overturn_what_the_model_is_sure_of():
     assert weighed[120, 300] > 0.5  # unclipped, its colour would have flipped it
 
 
+def test_clipped_white_is_no_evidence_either_way():
+    """An overexposed frame: her shirt clipped to white, and a sunlit patch of the room
+    clipped to the same white far from her, where the model is unsure. Her shirt's
+    colour must not pull the patch in (it did: 0.4 -> 0.99)."""
+    frame, prob = two_colour_scene()
+    frame[:, 250:] = 255  # the shirt, clipped
+    frame[20:60, 20:80] = 255  # a sunlit patch of the wall, clipped
+    prob[20:60, 20:80] = 0.4
+    weighed = ColourModel().weigh(frame, prob)
+    assert weighed[40, 50] == pytest.approx(0.4, abs=0.01)
+    assert weighed[120, 205] > 0.9  # unsure skin still goes with the person
+
+
 def test_the_colour_model_leaves_an_empty_frame_alone():
     frame, _ = two_colour_scene()
     nobody = np.full((240, 400), 0.3, np.float32)  # nobody the model is sure of

@@ -195,6 +195,11 @@ class ColourModel:
         person = (person_hist + 1) / (person_hist.sum() + person_hist.size)
         background = (background_hist + 1) / (background_hist.sum() + background_hist.size)
         ratio = np.exp(np.clip(np.log(person / background), -self.CLIP, self.CLIP))
+        # The last colour, the top level of b, g and r (240-255 each), says nothing
+        # either way: an overexposed frame clips a white shirt and a sunlit street to
+        # the same white, and a street corner came in as her shirt (README: Camera
+        # conditions). Well-exposed footage measured the same either way.
+        ratio[-1] = 1.0
         weighted = prob * np.take(ratio.astype(np.float32), colours)  # twice [colours]'s speed
         # odds(p) * ratio, back to a probability
         return (weighted / (weighted + (1.0 - prob))).astype(np.float32)
