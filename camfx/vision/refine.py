@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from camfx.vision.exposure import brightness_range
 from camfx.vision.imaging import region_count, shrink
 from camfx.vision.persistence import Persistence
 from camfx.vision.repeats import RepeatWatch
@@ -249,10 +250,8 @@ def exposure_eps(frame_bgr: np.ndarray, eps: float) -> float:
     real stills two stops under: boundary F 0.866 -> 0.798, halo 0.032 -> 0.048). Scaled,
     the edge the filter finds no longer depends on the exposure.
     """
-    grey = cv2.cvtColor(np.ascontiguousarray(frame_bgr[::8, ::8]), cv2.COLOR_BGR2GRAY)
-    counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
-    low, high = np.searchsorted(counts, [0.01 * counts[-1], 0.99 * counts[-1]])
-    span = max(_MIN_SPAN, float(high - low) / 255.0)  # float: a numpy scalar makes float64
+    low, high = brightness_range(frame_bgr)
+    span = max(_MIN_SPAN, (high - low) / 255.0)  # a numpy float64 here made the filter float64
     return eps * span * span
 
 

@@ -28,6 +28,7 @@ from camfx.errors import CamfxError
 from camfx.models.segmentation import Segmenter
 from camfx.models.style import Style, StylePredictor, Stylizer
 from camfx.vision.compositing import CleanPlate, composite
+from camfx.vision.exposure import exposed
 from camfx.vision.imaging import halve, shrink
 from camfx.vision.refine import MaskRefiner, MaskSettings
 from camfx.vision.steady import SteadyBackground
@@ -118,7 +119,9 @@ class Effect:
         # works at that size), the painter and the compositor all start from it.
         if half is None:
             half = self.half_of(image)
-        mask = self.refiner.refine(image, self.segmenter.probability_map(image, half), half)
+        seen, seen_half = exposed(image, half)  # an underexposed frame brightened
+        mask = self.refiner.refine(seen, self.segmenter.probability_map(seen, seen_half),
+                                   seen_half)
         self._halves.put(image, mask, half, self.refiner.work_mask)
         return mask
 
