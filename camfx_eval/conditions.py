@@ -1,12 +1,13 @@
-"""Camera conditions a webcam meets, put on the real stills (../shared/eval/real).
+"""Camera conditions a webcam meets, put on the real footage (../shared/eval/real).
 
-The stills are well-lit, sharp photographs. A webcam's picture is often not: noise
-where the room is dim and the camera turns its gain up, an underexposed or washed-out
-picture, a hand moving faster than the shutter, a small sensor scaled up, heavy
-compression on the way, a lamp's warm cast. Each condition here is one of those, made
-from the photo (the truth stays the photo's: nothing moved), so the eval can say what
-each costs the segmenters and where they break. Noise is drawn afresh for every frame
-of a still, as a real still camera's frames differ.
+The stills are well-lit, sharp photographs, the clips and rooms well exposed. A
+webcam's picture is often not: noise where the room is dim and the camera turns its
+gain up, an underexposed or washed-out picture, a hand moving faster than the shutter,
+a small sensor scaled up, heavy compression on the way, a lamp's warm cast. Each
+condition here is one of those, made from the footage (the truth stays the footage's:
+nothing moved), so the eval can say what each costs the segmenters and where they
+break. Noise is drawn afresh for every frame, a still's repeats included, as a real
+camera's frames differ.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ per frame; how often the mask jumps on real webcam footage with a held guitar (n
 truth: media/guitar_320.mp4); then the segmenters' cost on the same 720p frames,
 taking turns. --quick scores a subset, for iterating.
 
-Conditions part: the real stills as a webcam would give them in a dim, bright or warm
-room, with motion blur, a small sensor or heavy compression (camfx_eval.conditions):
-per segmenter and condition, mean IoU and its loss against the clean photos, boundary
-F, halo, the worst item and how many fall under 0.85.
+Conditions part: the real sources (--sources) as a webcam would give them in a dim,
+bright or warm room, with motion blur, a small sensor or heavy compression
+(camfx_eval.conditions): per segmenter, source and condition, the real part's figures,
+the mean IoU's loss against the clean footage and the scored frames under 0.85.
 
 Painted part: the keyed woman over paintings, still and panning, plus a still stretch
 with camera noise (flicker), per segmenter and mask setting. Nothing is written unless
@@ -124,15 +124,21 @@ def main() -> None:
         painted_part(args)
 
 
-def real_part(args) -> None:
-    """Real people with human-drawn masks, and the keyed woman over empty rooms."""
+def real_sources(args) -> dict:
+    """Each source of the real part: a function giving its sequences afresh."""
     root = args.shared / "eval" / "real"
-    sources = {
+    return {
         "stills": lambda: real_eval.stills(root, args.quick),
         "clips": lambda: real_eval.clips(root, args.quick),
         "rooms": lambda: real_eval.rooms(root, args.shared / "media" / "portrait_720.mp4",
                                          args.quick),
     }
+
+
+def real_part(args) -> None:
+    """Real people with human-drawn masks, and the keyed woman over empty rooms."""
+    root = args.shared / "eval" / "real"
+    sources = real_sources(args)
     print(f"## Real people{' (quick subset)' if args.quick else ''}\n")
     print("| segmenter | source | items | frames | mean IoU | boundary F | worst item "
           "| worst frame | halo | flicker | ms median |")
@@ -337,30 +343,31 @@ def interleaved_times(frames, names: list[str], threads: int
 
 
 def conditions_part(args) -> None:
-    """The real stills as a webcam in a dim, bright, warm... room would give them."""
-    stills = list(real_eval.stills(args.shared / "eval" / "real", args.quick))
-    print(f"## Real stills under camera conditions{' (quick subset)' if args.quick else ''}\n")
+    """The real sources as a webcam in a dim, bright, warm... room would give them."""
+    print(f"## Real people under camera conditions{' (quick subset)' if args.quick else ''}\n")
     for condition in CONDITIONS:
         print(f"- {condition.name}: {condition.what}")
-    print("\n| segmenter | condition | mean IoU | vs clean | boundary F | halo | worst item "
-          "| items < 0.85 |\n|---|---|---|---|---|---|---|---|")
+    print("\n| segmenter, condition | source | items | frames | mean IoU | boundary F "
+          "| worst item | worst frame | halo | flicker | ms median | vs clean | frames < 0.85 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.segmenters:
         make = masker_factory(named_segmenter(name, args.threads), DEFAULT)
-        clean = None
-        for condition in CONDITIONS:
-            seen = [under(seq, condition) for seq in stills]
-            results = [real_eval.run_sequence(seq, make()) for seq in seen]
-            iou = float(np.mean([r.iou for r in results]))
-            clean = iou if clean is None else clean
-            worst = min(results, key=lambda r: r.iou)
-            if args.pictures:
-                save_worst(args.pictures, f"{name}_{condition.name}",
-                           seen[results.index(worst)], worst)
-            print(f"| {name} | {condition.name} | {iou:.3f} | {iou - clean:+.3f} "
-                  f"| {np.mean([r.frames[0].boundary_f for r in results]):.3f} "
-                  f"| {np.mean([r.frames[0].halo for r in results]):.3f} "
-                  f"| {worst.name} {worst.iou:.3f} | {sum(r.iou < 0.85 for r in results)} |",
-                  flush=True)
+        for source, items in real_sources(args).items():
+            if source not in args.sources:
+                continue
+            sequences, clean = list(items()), None
+            for condition in CONDITIONS:
+                seen = [under(seq, condition) for seq in sequences]
+                results = [real_eval.run_sequence(seq, make()) for seq in seen]
+                iou = float(np.mean([f.iou for r in results for f in r.frames]))
+                clean = iou if clean is None else clean
+                worst = min(results, key=lambda r: r.worst.iou)
+                if args.pictures and source != "clips":  # never DAVIS-derived
+                    save_worst(args.pictures, f"{name}_{condition.name}",
+                               seen[results.index(worst)], worst)
+                below = sum(f.iou < 0.85 for r in results for f in r.frames)
+                print(f"{real_row(f'{name}, {condition.name}', source, results)} "
+                      f"{iou - clean:+.3f} | {below} |", flush=True)
     print()
 
 
