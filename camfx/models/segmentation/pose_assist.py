@@ -230,6 +230,12 @@ class PoseAssisted:
                    prob: np.ndarray) -> np.ndarray:
         frame_h, frame_w = frame_bgr.shape[:2]
         person = main_person(prob, frame_w, frame_h)
+        if person is None and self._view is not None:
+            # The base model lost them this frame (under a lamp's warm cast the pair lost
+            # a dancer for two frames: 0.32 and 0.41); a person does not vanish between
+            # two frames, so the pose model looks where the last map had them. Gone for
+            # good, they are gone from its map too, and from the next frame's.
+            person = self._last_person(prob.shape, frame_w, frame_h)
         self._close_up = person is not None and close_up(person, frame_h, self._close_up)
         self.looked = person is not None and not self._close_up
         if not self.looked:
@@ -261,11 +267,16 @@ class PoseAssisted:
         """`person` joined with the main person of the last map given: the window must
         hold them whether the pair's map breaks them up this frame (a dancer's torso
         lost, her legs the largest piece) or they moved since."""
+        before = self._last_person(map_shape, frame_w, frame_h)
+        return person if before is None else union(person, before.box)
+
+    def _last_person(self, map_shape: tuple[int, ...], frame_w: int, frame_h: int
+                     ) -> Person | None:
+        """The main person of the last map given (None: none, or a map of another size)."""
         last = self._last
         if last is None or last.shape != map_shape:
-            return person
-        before = main_person(last, frame_w, frame_h)
-        return person if before is None else union(person, before.box)
+            return None
+        return main_person(last, frame_w, frame_h)
 
     def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
         prob = self.probability_map(frame_bgr)
