@@ -27,7 +27,7 @@ Degrade = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 class Condition:
     name: str
     what: str  # for the eval's table
-    degrade: Degrade | None  # None: the photo as it is
+    degrade: Degrade | None  # None: the footage as it is
 
 
 def _noisy(frame: np.ndarray, rng: np.random.Generator, sigma: float = 10.0) -> np.ndarray:
@@ -62,7 +62,7 @@ def _jpeg(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 CONDITIONS = [
-    Condition("clean", "the photo as it is", None),
+    Condition("clean", "the footage as it is", None),
     Condition("noisy", "a camera's gain in a dim room: noise sd 10 of 255", _noisy),
     Condition("dark", "underexposed two stops (x0.25), noise sd 2", _dark),
     Condition("blur", "motion blur: a horizontal streak 2% of the width", _motion_blur),
