@@ -41,11 +41,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camfx.core.effects.runner import person_mask
 from camfx.models.segmentation import FITS, SEGMENTERS, Lightens, create_segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter
 from camfx.models.style import create_stylizer, resolve_style
 from camfx.vision.compositing import CleanPlate, composite, remove_person
-from camfx.vision.exposure import exposed
 from camfx.vision.imaging import halve
 from camfx.vision.refine import RAW, MaskRefiner, MaskSettings
 from camfx_eval import newcomers, real_eval
@@ -72,8 +72,7 @@ def masker_factory(segmenter, settings: MaskSettings):
 
         def segment(image):  # as camfx live (Effect.segment): one half-size frame shared
             half = halve(image) if refiner.uses_frame else None
-            image, half = exposed(image, half)  # an underexposed frame brightened
-            return refiner.refine(image, segmenter.probability_map(image, half), half)
+            return person_mask(segmenter, refiner, image, half)
 
         return segment
 

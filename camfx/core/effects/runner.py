@@ -119,9 +119,7 @@ class Effect:
         # works at that size), the painter and the compositor all start from it.
         if half is None:
             half = self.half_of(image)
-        seen, seen_half = exposed(image, half)  # an underexposed frame brightened
-        mask = self.refiner.refine(seen, self.segmenter.probability_map(seen, seen_half),
-                                   seen_half)
+        mask = person_mask(self.segmenter, self.refiner, image, half)
         self._halves.put(image, mask, half, self.refiner.work_mask)
         return mask
 
@@ -158,6 +156,15 @@ class Effect:
         if target == "background":
             return self.plate.update(small, small_mask)
         return small
+
+
+def person_mask(segmenter: Segmenter, refiner: MaskRefiner, image: np.ndarray,
+                half: np.ndarray | None) -> np.ndarray:
+    """`image`'s mask as camfx makes it (`half`: its half size, or None): an
+    underexposed frame brightened for the segmenter and the refiner only
+    (vision/exposure), the segmenter's map refined. The eval's masker calls it too."""
+    seen, seen_half = exposed(image, half)
+    return refiner.refine(seen, segmenter.probability_map(seen, seen_half), seen_half)
 
 
 class HalfSizes:
