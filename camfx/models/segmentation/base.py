@@ -43,6 +43,11 @@ class Segmenter(ABC):
     name: str
     input_size: tuple[int, int]  # (height, width) the model takes
     default_fit: Fit = "squash"
+    # How ``track`` fits a frame taller than the model's input (a phone held upright),
+    # whole. Tiles, at the window's scale: models made for close-ups know bodies the
+    # frame cuts off, and letterboxed into a square a standing person was too thin for
+    # them (the selfie pair on 22 portrait photos, README: Segmentation).
+    tall_fit: Fit = "tile"
     # Mask settings the command line doesn't offer, tuned to this model's output.
     mask_tweaks: ClassVar[dict[str, float]] = {}
     # Pixels go in as (value - mean) / std; a model file's own metadata overrides these.
@@ -91,7 +96,7 @@ class Segmenter(ABC):
         if self.fit == "track":
             window = self.tracker.window
             self._last = fitting.tracked(frame_bgr, self._run, self.model_wh(), self.tracker,
-                                         half)
+                                         half, self.tall_fit)
             self._window_kept = self.tracker.window == window
         else:
             self._last = fitting.STATELESS_FITS[self.fit](
@@ -102,7 +107,7 @@ class Segmenter(ABC):
         """Whether the map of a repeated frame cannot change: always for a fixed fit; for
         ``track``, while the window stays where it was and no search for newcomers is due."""
         if self.fit != "track" or fitting.taller_than_model(frame_bgr, self.model_wh()):
-            return True  # a fixed fit, or a frame ``track`` letterboxes whole
+            return True  # a fixed fit, or a frame ``track`` fits whole
         return self._window_kept and self.tracker.idle(frame_bgr.shape[1], frame_bgr.shape[0])
 
     def reset(self) -> None:

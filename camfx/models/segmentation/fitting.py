@@ -35,7 +35,7 @@ Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 #   track     keep proportions, one run on a window as tall as the frame around the
 #             people found in the previous frame, tiles when nobody is known yet or
 #             they don't fit in one window (DeepLab's default; see PeopleTracker); a
-#             frame taller than the model's input is letterboxed whole
+#             frame taller than the model's input is fitted whole (Segmenter.tall_fit)
 FITS: tuple[Fit, ...] = ("squash", "letterbox", "crop", "tile", "track")
 
 ModelRun = Callable[[np.ndarray], np.ndarray]
@@ -130,16 +130,17 @@ def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
 
 def tracked(
     frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], tracker: PeopleTracker,
-    half: np.ndarray | None = None,
+    half: np.ndarray | None = None, tall_fit: Fit = "tile",
 ) -> np.ndarray:
-    """One model run on the window around the people; tiles while it is unknown."""
+    """One model run on the window around the people; tiles while it is unknown. A
+    frame taller than the model's input is fitted whole by `tall_fit`."""
     frame_h, frame_w = frame_bgr.shape[:2]
     if taller_than_model(frame_bgr, model_wh):
         # Taller than the model's input (a phone held upright): a window as wide as
         # the frame, sliding up and down, cut standing people off at the knees (legs
-        # the model was unsure of were outside it). The window spans the frame's
-        # height, as in a landscape frame, and so holds the whole frame: letterbox.
-        return letterboxed(frame_bgr, run, model_wh, half)
+        # the model was unsure of were outside it). The whole frame is fitted instead,
+        # the model's own way (Segmenter.tall_fit).
+        return STATELESS_FITS[tall_fit](frame_bgr, run, model_wh, half)
     window = tracker.advance(frame_w, frame_h)
     if window is None:
         prob = tiled(frame_bgr, run, model_wh, half)
