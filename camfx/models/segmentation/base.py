@@ -46,7 +46,7 @@ class Segmenter(ABC):
     # How ``track`` fits a frame taller than the model's input (a phone held upright),
     # whole. Tiles, at the window's scale: models made for close-ups know bodies the
     # frame cuts off, and letterboxed into a square a standing person was too thin for
-    # them (the selfie pair on 22 portrait photos, README: Segmentation).
+    # them (the selfie pair on 23 portrait photos, README: Segmentation).
     tall_fit: Fit = "tile"
     # Mask settings the command line doesn't offer, tuned to this model's output.
     mask_tweaks: ClassVar[dict[str, float]] = {}
