@@ -21,7 +21,7 @@ from camfx.errors import CamfxError
 from camfx.models import registry as models
 from camfx.models.runtime import Device, TFLiteModel
 from camfx.models.segmentation import fitting
-from camfx.models.segmentation.fitting import FITS, Fit
+from camfx.models.segmentation.fitting import FITS, Fit, TallFit
 from camfx.models.segmentation.tracking import PeopleTracker
 from camfx.vision.refine import MaskSettings
 from camfx.vision.repeats import RepeatWatch
@@ -44,10 +44,10 @@ class Segmenter(ABC):
     input_size: tuple[int, int]  # (height, width) the model takes
     default_fit: Fit = "squash"
     # How ``track`` fits a frame taller than the model's input (a phone held upright),
-    # whole. Tiles, at the window's scale: models made for close-ups know bodies the
-    # frame cuts off, and letterboxed into a square a standing person was too thin for
-    # them (the selfie pair on 23 portrait photos, README: Segmentation).
-    tall_fit: Fit = "tile"
+    # whole: squashed and letterboxed, averaged. Letterboxed alone, a standing person
+    # was too thin for the selfie models (the gap between his legs taken for him);
+    # squashed or tiled alone, a close-up's lower body was lost (README: Portrait frames).
+    tall_fit: TallFit = "two-views"
     # Mask settings the command line doesn't offer, tuned to this model's output.
     mask_tweaks: ClassVar[dict[str, float]] = {}
     # Pixels go in as (value - mean) / std; a model file's own metadata overrides these.

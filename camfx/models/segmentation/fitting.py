@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
+import cv2
 import numpy as np
 
+from camfx.models.segmentation.combine import logit, sigmoid
 from camfx.models.segmentation.tracking import (
     EDGE_TOUCH,
     REGION_PROBABILITY,
@@ -121,6 +123,27 @@ STATELESS_FITS: dict[
 }
 
 
+def two_views(
+    frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
+    """Squashed and letterboxed, their log-odds averaged (two runs). Each view of a
+    portrait frame fails on its own: letterboxed, a standing person is a thin figure
+    and the gap between their legs comes out person; squashed, a close-up's body is
+    stretched wide and its lower half lost (README: Portrait frames)."""
+    squashed_map = squashed(frame_bgr, run, model_wh, half)
+    letterboxed_map = cv2.resize(letterboxed(frame_bgr, run, model_wh, half),
+                                 squashed_map.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return sigmoid((logit(squashed_map) + logit(letterboxed_map)) / 2)
+
+
+# How ``track`` may fit a frame taller than the model's input, whole (Segmenter.tall_fit).
+TallFit = Literal["squash", "letterbox", "crop", "tile", "two-views"]
+TALL_FITS: dict[
+    str, Callable[[np.ndarray, ModelRun, tuple[int, int], np.ndarray | None], np.ndarray]
+] = {**STATELESS_FITS, "two-views": two_views}
+
+
 def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
     """Whether the frame is taller, for its width, than the model's input: ``track``
     letterboxes it whole (no window)."""
@@ -130,7 +153,7 @@ def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
 
 def tracked(
     frame_bgr: np.ndarray, run: ModelRun, model_wh: tuple[int, int], tracker: PeopleTracker,
-    half: np.ndarray | None = None, tall_fit: Fit = "tile",
+    half: np.ndarray | None = None, tall_fit: TallFit = "two-views",
 ) -> np.ndarray:
     """One model run on the window around the people; tiles while it is unknown. A
     frame taller than the model's input is fitted whole by `tall_fit`."""
@@ -140,7 +163,7 @@ def tracked(
         # the frame, sliding up and down, cut standing people off at the knees (legs
         # the model was unsure of were outside it). The whole frame is fitted instead,
         # the model's own way (Segmenter.tall_fit).
-        return STATELESS_FITS[tall_fit](frame_bgr, run, model_wh, half)
+        return TALL_FITS[tall_fit](frame_bgr, run, model_wh, half)
     window = tracker.advance(frame_w, frame_h)
     if window is None:
         prob = tiled(frame_bgr, run, model_wh, half)
