@@ -8,6 +8,11 @@ condition here is one of those, made from the footage (the truth stays the foota
 nothing moved), so the eval can say what each costs the segmenters and where they
 break. Noise is drawn afresh for every frame, a still's repeats included, as a real
 camera's frames differ.
+
+Two more are framings rather than pictures: a phone held upright (the middle 9:16 of the
+frame) and an older webcam's 4:3. They crop the frame and its truth alike: the same
+people, fitted into another shape (the segmenters fit a frame's shape into their
+input in different ways, and a portrait frame is where one of those broke).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ Degrade = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 class Condition:
     name: str
     what: str  # for the eval's table
-    degrade: Degrade | None  # None: the footage as it is
+    degrade: Degrade | None  # None: the footage's pixels as they are
+    framing: tuple[int, int] | None = None  # (w, h): the middle of a wider frame, cut so
 
 
 def _noisy(frame: np.ndarray, rng: np.random.Generator, sigma: float = 10.0) -> np.ndarray:
@@ -71,13 +77,35 @@ CONDITIONS = [
     Condition("bright", "overexposed (x1.7), highlights clipped", lambda f, r: _scaled(f, 1.7)),
     Condition("warm", "a lamp's cast: blue x0.6, green x0.9, red x1.3",
               lambda f, r: _scaled(f, np.array([0.6, 0.9, 1.3]))),
+    Condition("upright", "a phone held upright: the middle 9:16 of a wider frame", None,
+              framing=(9, 16)),
+    Condition("4:3", "an older webcam: the middle 4:3 of a wider frame", None,
+              framing=(4, 3)),
 ]
 
 
 def under(seq: Sequence, condition: Condition, seed: int = 0) -> Sequence:
     """`seq` as a camera in `condition` would give it (reproducibly: `seed`)."""
+    if condition.framing is not None:
+        seq = framed(seq, *condition.framing)
     if condition.degrade is None:
         return seq
     rng = np.random.default_rng(seed)
     frames = [condition.degrade(frame, rng) for frame in seq.frames]
     return Sequence(seq.source, seq.name, frames, seq.truths, seq.ignores, seq.scored)
+
+
+def framed(seq: Sequence, aspect_w: int, aspect_h: int) -> Sequence:
+    """`seq` cut to the middle of its frames with the proportions aspect_w:aspect_h, its
+    truths and ignore masks with them; a frame already that narrow is left as it is."""
+    h, w = seq.frames[0].shape[:2]
+    if w * aspect_h <= h * aspect_w:
+        return seq  # no wider than asked
+    cut_w = max(1, round(h * aspect_w / aspect_h))
+    columns = slice((w - cut_w) // 2, (w - cut_w) // 2 + cut_w)
+
+    def cut(picture: np.ndarray | None) -> np.ndarray | None:
+        return None if picture is None else np.ascontiguousarray(picture[:, columns])
+
+    return Sequence(seq.source, seq.name, [cut(f) for f in seq.frames],
+                    [cut(t) for t in seq.truths], [cut(i) for i in seq.ignores], seq.scored)

@@ -106,6 +106,10 @@ def main() -> None:
                         choices=list(SETTINGS), metavar="SETTING",
                         help="real part: mask settings to score for the first segmenter "
                         f"({', '.join(SETTINGS)})")
+    parser.add_argument("--conditions", nargs="+", default=[c.name for c in CONDITIONS],
+                        choices=[c.name for c in CONDITIONS], metavar="CONDITION",
+                        help="conditions part: which camera conditions (clean always; "
+                        f"{', '.join(c.name for c in CONDITIONS)})")
     parser.add_argument("--quick", action="store_true",
                         help="a subset of the real footage, for iterating (not for the README)")
     parser.add_argument("--skip-fits", action="store_true", help="don't compare the fits")
@@ -344,7 +348,8 @@ def interleaved_times(frames, names: list[str], threads: int
 def conditions_part(args) -> None:
     """The real sources as a webcam in a dim, bright, warm... room would give them."""
     print(f"## Real people under camera conditions{' (quick subset)' if args.quick else ''}\n")
-    for condition in CONDITIONS:
+    conditions = [c for c in CONDITIONS if c.name == "clean" or c.name in args.conditions]
+    for condition in conditions:
         print(f"- {condition.name}: {condition.what}")
     print("\n| segmenter, condition | source | items | frames | mean IoU | boundary F "
           "| worst item | worst frame | halo | flicker | ms median | vs clean | frames < 0.85 |")
@@ -355,7 +360,7 @@ def conditions_part(args) -> None:
             if source not in args.sources:
                 continue
             sequences, clean = list(items()), None
-            for condition in CONDITIONS:
+            for condition in conditions:
                 seen = [under(seq, condition) for seq in sequences]
                 results = [real_eval.run_sequence(seq, make()) for seq in seen]
                 iou = float(np.mean([f.iou for r in results for f in r.frames]))
