@@ -33,7 +33,7 @@ class Condition:
     name: str
     what: str  # for the eval's table
     degrade: Degrade | None  # None: the footage's pixels as they are
-    framing: tuple[int, int] | None = None  # (w, h): the middle of a wider frame, cut so
+    framing: tuple[int, int] | None = None  # (w, h): a wider frame cut to its middle so
 
 
 def _noisy(frame: np.ndarray, rng: np.random.Generator, sigma: float = 10.0) -> np.ndarray:

@@ -146,7 +146,7 @@ TALL_FITS: dict[
 
 def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
     """Whether the frame is taller, for its width, than the model's input: ``track``
-    letterboxes it whole (no window)."""
+    fits it whole (no window; Segmenter.tall_fit)."""
     frame_h, frame_w = frame_bgr.shape[:2]
     return frame_h * model_wh[0] > frame_w * model_wh[1]
 
