@@ -16,9 +16,10 @@ truth: media/guitar_320.mp4); then the segmenters' cost on the same 720p frames,
 taking turns. --quick scores a subset, for iterating.
 
 Conditions part: the real sources (--sources) as a webcam would give them in a dim,
-bright or warm room, with motion blur, a small sensor or heavy compression
-(camfx_eval.conditions): per segmenter, source and condition, the real part's figures,
-the mean IoU's loss against the clean footage and the scored frames under 0.85.
+bright or warm room, with motion blur, a small sensor or heavy compression, or framed
+by a phone held upright or a 4:3 camera (camfx_eval.conditions; --conditions picks):
+per segmenter, source and condition, the real part's figures, the mean IoU's loss
+against the clean footage and the scored frames under 0.85.
 
 Painted part: the keyed woman over paintings, still and panning, plus a still stretch
 with camera noise (flicker), per segmenter and mask setting. Nothing is written unless

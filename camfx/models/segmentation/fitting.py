@@ -16,7 +16,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from camfx.models.segmentation.combine import logit, sigmoid
+from camfx.models.segmentation.combine import logit_mean_rule
 from camfx.models.segmentation.tracking import (
     EDGE_TOUCH,
     REGION_PROBABILITY,
@@ -41,6 +41,8 @@ Fit = Literal["squash", "letterbox", "crop", "tile", "track"]
 FITS: tuple[Fit, ...] = ("squash", "letterbox", "crop", "tile", "track")
 
 ModelRun = Callable[[np.ndarray], np.ndarray]
+# A fit that needs nothing but the frame: (frame, run, model (w, h), its half) -> map.
+FitFunction = Callable[[np.ndarray, ModelRun, tuple[int, int], np.ndarray | None], np.ndarray]
 
 
 def squashed(
@@ -113,9 +115,7 @@ def tiled(
 
 # The fits that need nothing but the frame (and, when at hand, its half: see
 # imaging.shrink); ``track`` also needs a PeopleTracker.
-STATELESS_FITS: dict[
-    str, Callable[[np.ndarray, ModelRun, tuple[int, int], np.ndarray | None], np.ndarray]
-] = {
+STATELESS_FITS: dict[str, FitFunction] = {
     "squash": squashed,
     "letterbox": letterboxed,
     "crop": cropped,
@@ -134,14 +134,12 @@ def two_views(
     squashed_map = squashed(frame_bgr, run, model_wh, half)
     letterboxed_map = cv2.resize(letterboxed(frame_bgr, run, model_wh, half),
                                  squashed_map.shape[::-1], interpolation=cv2.INTER_LINEAR)
-    return sigmoid((logit(squashed_map) + logit(letterboxed_map)) / 2)
+    return logit_mean_rule([squashed_map, letterboxed_map])
 
 
 # How ``track`` may fit a frame taller than the model's input, whole (Segmenter.tall_fit).
 TallFit = Literal["squash", "letterbox", "crop", "tile", "two-views"]
-TALL_FITS: dict[
-    str, Callable[[np.ndarray, ModelRun, tuple[int, int], np.ndarray | None], np.ndarray]
-] = {**STATELESS_FITS, "two-views": two_views}
+TALL_FITS: dict[str, FitFunction] = {**STATELESS_FITS, "two-views": two_views}
 
 
 def taller_than_model(frame_bgr: np.ndarray, model_wh: tuple[int, int]) -> bool:
