@@ -220,3 +220,28 @@ def test_a_person_the_pair_loses_for_a_frame_is_looked_for_where_they_were():
             assert segmenter.looked, index
             assert real_eval.score(mask >= 0.5, seen.truths[index],
                                    seen.ignores[index])[0] > 0.75, index
+
+
+def test_light_mode_moves_the_pose_models_view_of_the_frame_before_with_the_player():
+    """On the light mode's turns without the pose model its view is a frame old; a
+    hockey player skating fast has moved since. Moved with the picture's own motion,
+    those turns' masks on the clip's first 24 frames measured 0.016 closer to the truth
+    (0.834 against 0.825 over all of them)."""
+    clip = next(s for s in real_eval.clips(REAL, quick=True) if s.name == "davis_hockey")
+    scores = {}
+    for follow in (True, False):
+        segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
+        segmenter.light = True
+        if not follow:
+            segmenter._followed = lambda *args, s=segmenter: s._view
+        refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
+        ious = []
+        for index, frame in enumerate(clip.frames):
+            pose_turn = segmenter._pose_turn(frame)
+            mask = refiner.refine(frame, segmenter.probability_map(frame))
+            if index and not pose_turn:
+                assert segmenter.looked
+                ious.append(real_eval.score(mask >= 0.5, clip.truths[index],
+                                            clip.ignores[index])[0])
+        scores[follow] = float(np.mean(ious))
+    assert scores[True] > scores[False] + 0.008

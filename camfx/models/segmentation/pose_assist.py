@@ -20,8 +20,9 @@ there it costs nothing.
 Its light mode (``light``, set by a live pipeline that falls behind the camera: see
 :class:`~camfx.models.segmentation.base.Lightens`) shares the turns at a distance: on
 every second frame the pose model runs and the base model rests (its last map stands),
-on the others the base model runs and the pose model's last view stands: each frame
-one of them, about the pair's own cost a frame.
+on the others the base model runs and the pose model's last view stands, moved with
+the picture's motion since (:mod:`camfx.vision.motion`): each frame one of them, about
+the pair's own cost a frame.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from camfx.models.segmentation.combine import CombinedSegmenter, logit, sigmoid
 from camfx.models.segmentation.pose import PoseSegmenter
 from camfx.models.segmentation.tracking import Box, union
 from camfx.vision.imaging import half_of_crop, region_count, shrink
+from camfx.vision.motion import MotionFollower, grey_cells
 from camfx.vision.refine import MaskSettings
 
 # A close-up (head and shoulders, or head and torso, as a webcam frames a person at a
@@ -197,6 +199,8 @@ class PoseAssisted:
         self._last: np.ndarray | None = None
         self._view: PoseView | None = None  # the pose model's last view, while looking
         self._fresh = False  # whether _view is from the last frame looked at
+        self._view_grey: np.ndarray | None = None  # light: the frame under _view, grey
+        self._motion = MotionFollower()
         self._frame_shape: tuple[int, ...] | None = None  # of the base model's last frame
         self._base_person: Box | None = None  # the main person of _base_last, looked at
         self._base_ms = self._pose_ms = 0.0  # a run of each, smoothed
@@ -245,7 +249,7 @@ class PoseAssisted:
         kept = self._view is not None and self._view.probability.shape == prob.shape
         if self.light and kept and self._fresh:  # light: its view of the frame before
             self._fresh = False
-            return second_opinion(prob, self._view)
+            return second_opinion(prob, self._followed(frame_bgr, half, prob.shape))
         return self._with_new_view(frame_bgr, half, prob, person.box)
 
     def _with_new_view(self, frame_bgr: np.ndarray, half: np.ndarray | None,
@@ -257,10 +261,28 @@ class PoseAssisted:
         window = pose_window(self._around(person, prob.shape, frame_w, frame_h), frame_h)
         self._view = looked_at(self.pose, frame_bgr, half, window, prob.shape[::-1])
         self.looked, self._fresh = True, True
+        self._view_grey = None
+        if self.light and self._view is not None:  # for the next frame's _followed
+            self._view_grey = grey_cells(frame_bgr, half, self._view.inside, prob.shape)
         self._pose_ms = _smoothed(self._pose_ms, (time.perf_counter() - started) * 1000)
         # The light mode runs one of the two a frame where the full mode runs both.
         self.light_saves_ms = (self._base_ms + self._pose_ms) / 2
         return prob if self._view is None else second_opinion(prob, self._view)
+
+    def _followed(self, frame_bgr: np.ndarray, half: np.ndarray | None,
+                  grid_shape: tuple[int, ...]) -> PoseView:
+        """The pose model's view of the frame before, moved with what moved since (the
+        light mode's other turn: the base model's map is fresh, the view a frame old;
+        unmoved, on the real clips, those turns lost 0.021 of IoU to the full mode's)."""
+        view, then = self._view, self._view_grey
+        assert view is not None
+        if then is None:
+            return view
+        rows, cols = view.inside
+        now = grey_cells(frame_bgr, half, view.inside, grid_shape)
+        probability = view.probability.copy()
+        probability[rows, cols] = self._motion.follow(probability[rows, cols], then, now)
+        return PoseView(probability, view.inside)
 
     def _around(self, person: Box, map_shape: tuple[int, ...], frame_w: int, frame_h: int
                 ) -> Box:
@@ -286,6 +308,7 @@ class PoseAssisted:
         self.base.reset()
         self.looked, self._base_last, self._last = False, None, None
         self._view, self._fresh, self._frame_shape = None, False, None
+        self._view_grey = None
         self._base_person = None
         self._close_up = False
 
