@@ -1,5 +1,6 @@
 """Models camfx builds from published ones (the style network for a frame size, DeepLab
-without its last resize), cached by the content of what they are built from.
+without its last resize, the pose model's mask without its landmarks), cached by the
+content of what they are built from.
 
 A cached file is named by a hash of the published file's bytes *and* of the source code
 of the modules that build it (every module of a package), so a new download or any edit
@@ -47,6 +48,16 @@ def deeplab_logits_model(published: Path) -> Path:
     return derived_model(
         published, "logits", deeplab_cut.strip_final_upsampling, (graph, deeplab_cut)
     )
+
+
+def mask_only_model(published: Path, output: int) -> Path:
+    """A multi-task model with only its output `output` and the ops it needs (the pose
+    model's person mask without its landmarks: :func:`camfx.tflite.graph.keep_outputs`),
+    built from the published file into the cache."""
+    from camfx.tflite import graph
+
+    return derived_model(published, f"output{output}",
+                         lambda data: graph.keep_outputs(data, [output]), (graph,))
 
 
 def derived_model(

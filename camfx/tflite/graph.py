@@ -289,6 +289,23 @@ def check_shapes(graph: Graph) -> None:
 
 
 
+def keep_outputs(data: bytes, outputs: Sequence[int]) -> bytes:
+    """The model with only the given outputs (by index, in that order), and only the
+    ops they need: a multi-task model (the pose model's mask without its landmarks)
+    runs what one task takes."""
+    graph = load_model_object(data)
+    count = len(graph.sg.outputs)
+    if not outputs or any(not 0 <= i < count for i in outputs):
+        raise ValueError(f"output indices {list(outputs)} out of range for {count} outputs")
+    kept = [int(graph.sg.outputs[i]) for i in outputs]
+    graph.sg.outputs = np.array(kept, np.int32)
+    for signature in graph.model.signatureDefs or []:  # they name the outputs too
+        signature.outputs = [e for e in signature.outputs or [] if e.tensorIndex in kept]
+    drop_dead_ops(graph)
+    compact(graph)
+    return pack_model(graph)
+
+
 def is_quantized(data: bytes) -> bool:
     """Whether the model computes in int8 (the published int8 transfer model does)."""
     graph = load_model_object(data)

@@ -1,0 +1,53 @@
+"""The pose model cut to its person mask gives the published model's mask."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import pytest
+
+from camfx.models import registry as models
+from camfx.models.segmentation import PoseSegmenter, create_segmenter
+from camfx.tflite import graph
+from camfx.tflite.graph import keep_outputs
+from tests.conftest import MEDIA, SHARED, read_video_frames
+
+
+@pytest.fixture(scope="module")
+def model_inputs():
+    frames = read_video_frames(MEDIA / "portrait_720.mp4", every=90)
+    frames.append(cv2.imread(str(SHARED / "eval" / "real" / "images" / "ccp_0028.jpg")))
+    return [cv2.cvtColor(cv2.resize(f, (256, 256)), cv2.COLOR_BGR2RGB) for f in frames]
+
+
+@pytest.mark.parametrize("name", ["pose-lite", "pose"])
+def test_the_cut_model_gives_the_published_mask(name, model_inputs):
+    cut = create_segmenter(name, device="cpu")
+    published = PoseSegmenter(models.load(name, device="cpu"))
+    assert [o.shape for o in cut._model.outputs] == [(1, 256, 256, 1)]
+    assert len(published._model.outputs) == 5  # landmarks, flag, mask, heatmap, world
+    for rgb in model_inputs:
+        ours, theirs = cut.person_probability(rgb), published.person_probability(rgb)
+        assert np.abs(ours - theirs).max() < 1e-4
+        assert (theirs > 0.5).sum() > 1000  # a person was there to compare
+
+
+def test_only_outputs_the_model_has_can_be_kept():
+    data = models.require("pose-lite").read_bytes()
+    for outputs in ([], [5], [-1]):
+        with pytest.raises(ValueError, match="out of range"):
+            keep_outputs(data, outputs)
+
+
+def test_without_the_cut_the_pose_model_runs_as_published(monkeypatch, caplog, model_inputs):
+    def refuse(data: bytes, outputs) -> bytes:
+        raise ValueError("no schema here")
+
+    monkeypatch.setattr(graph, "keep_outputs", refuse)
+    with caplog.at_level(logging.WARNING):
+        segmenter = create_segmenter("pose-lite", device="cpu")
+    assert "pose-lite runs as published (no schema here)" in caplog.text
+    assert len(segmenter._model.outputs) == 5
+    assert (segmenter.person_probability(model_inputs[-1]) > 0.5).sum() > 1000
