@@ -51,3 +51,29 @@ def test_without_the_cut_the_pose_model_runs_as_published(monkeypatch, caplog, m
     assert "pose-lite runs as published (no schema here)" in caplog.text
     assert len(segmenter._model.outputs) == 5
     assert (segmenter.person_probability(model_inputs[-1]) > 0.5).sum() > 1000
+
+
+def test_a_signature_keeps_only_the_outputs_kept():
+    """A model with a signature (as TensorFlow's converter writes them): the signature
+    names the kept output only, and the runtime can run the model by it."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = graph.load_model_object(models.require("pose-lite").read_bytes())
+    signature = schema.SignatureDefT()
+    signature.signatureKey = b"serving_default"
+    entries = []
+    for name, tensor in (("image", model.sg.inputs[0]), *(
+            (f"out{i}", t) for i, t in enumerate(model.sg.outputs))):
+        entry = schema.TensorMapT()
+        entry.name, entry.tensorIndex = name.encode(), int(tensor)
+        entries.append(entry)
+    signature.inputs, signature.outputs = entries[:1], entries[1:]
+    signature.subgraphIndex = 0
+    model.model.signatureDefs = [signature]
+    cut = keep_outputs(graph.pack_model(model), [2])
+    runner = graph.interpreter(cut, threads=1)
+    assert runner.get_signature_list() == {"serving_default": {"inputs": ["image"],
+                                                               "outputs": ["out2"]}}
+    run = runner.get_signature_runner("serving_default")
+    out = run(image=np.zeros((1, 256, 256, 3), np.float32))
+    assert out["out2"].shape == (1, 256, 256, 1)
