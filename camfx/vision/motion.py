@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camfx.vision.imaging import half_of_crop, shrink
+from camfx.vision.imaging import shrink
 
 MIN_SIDE = 16  # px: a smaller picture is not followed (DIS's patches are 8 px)
 SCALE = 0.5  # the grey pictures the flow is found on, against the map's resolution
@@ -73,8 +73,12 @@ def grey_cells(frame_bgr: np.ndarray, half: np.ndarray | None, cells: tuple[slic
     size = (max(1, round((cols.stop - cols.start) * scale)),
             max(1, round((rows.stop - rows.start) * scale)))
     crop = frame_bgr[y0:y1, x0:x1]
+    if half is not None and crop.shape[1] >= 4 * size[0] and crop.shape[0] >= 4 * size[1]:
+        # Read from the half-size frame, to the nearest even pixel: a quarter of the
+        # reading, and both frames' pictures are cut the same way.
+        crop = half[y0 // 2 : -(-y1 // 2), x0 // 2 : -(-x1 // 2)]
     if size[0] <= crop.shape[1] and size[1] <= crop.shape[0]:
-        small = shrink(crop, size, half_of_crop(half, x0, y0, x1 - x0, y1 - y0))
+        small = shrink(crop, size)
     else:  # a grid finer than the frame
         small = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
     return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
