@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from camfx.vision.imaging import halve
 from camfx.vision.motion import MotionFollower, grey_cells
 from camfx_eval import real_eval
 from tests.conftest import SHARED
@@ -67,3 +68,8 @@ def test_grey_cells_is_the_frame_under_the_cells_at_their_resolution():
     assert grey.shape == (40, 40)
     assert np.abs(grey.astype(int) - expected).max() <= 2
     assert grey_cells(frame, None, cells, grid).shape == (20, 20)  # SCALE: half
+    # From the half-size frame (what camfx has at hand), cells on even pixels: the same
+    # picture, for a quarter of the reading
+    from_half = grey_cells(frame, halve(frame), (slice(11, 51), slice(21, 61)), grid, 0.25)
+    from_full = grey_cells(frame, None, (slice(11, 51), slice(21, 61)), grid, 0.25)
+    assert from_half.shape == (10, 10) and np.array_equal(from_half, from_full)
