@@ -5,7 +5,7 @@ uses the pose model's view of the frame before on every second frame; a dancer's
 or a skater's legs have moved since. Dense optical flow between the two frames (grey,
 at half the map's resolution) tells where each pixel of this frame was in that one,
 and the old map is read there. OpenCV's DIS flow at its fastest preset: 0.19 ms for a
-window of 200x200 cells, 1.3 ms the whole move, on a slow day's two cores; at the map's
+window of 200x200 cells, 1.2 ms the whole move, on a slow day's two cores; at the map's
 full resolution the masks were no better (DIS 0.53 ms), nor with the "fast" preset for
 three times the cost (README: Segmentation).
 """
