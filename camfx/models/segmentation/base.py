@@ -10,8 +10,11 @@ frame's resolution; :meth:`Segmenter.segment` is the plain version of that.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 import cv2
@@ -19,12 +22,14 @@ import numpy as np
 
 from camfx.errors import CamfxError
 from camfx.models import registry as models
-from camfx.models.runtime import Device, TFLiteModel
+from camfx.models.runtime import Device, TFLiteModel, load_model
 from camfx.models.segmentation import fitting
 from camfx.models.segmentation.fitting import FITS, Fit, TallFit
 from camfx.models.segmentation.tracking import PeopleTracker
 from camfx.vision.refine import MaskSettings
 from camfx.vision.repeats import RepeatWatch
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -79,6 +84,27 @@ class Segmenter(ABC):
     def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
         """The model this segmenter runs: the named one, as published."""
         return models.load(model_name, threads=threads, device=device)
+
+    @classmethod
+    def load_derived(cls, model_name: str, threads: int, device: Device,
+                     build: Callable[[Path], Path], fits: Callable[[TFLiteModel], bool],
+                     what: str) -> TFLiteModel:
+        """The model `build` makes from the published one (a cut: camfx.models.derived),
+        when `fits` accepts its tensors; else the model as published (checked, with
+        its fix-it errors) and one warning naming `what`."""
+        try:
+            model = load_model(build(models.require(model_name)), threads, device)
+            if not fits(model):
+                shapes = (model.inputs[0].shape, [o.shape for o in model.outputs])
+                raise ValueError(f"the cut model has tensors {shapes}")
+            return model
+        # A file that cannot be cut, or a cache that can't be written: the published
+        # model works, only slower. A bug in the cut itself fails loudly.
+        except (OSError, ValueError) as exc:
+            log.warning("%s runs as published (%s)", what,
+                        str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+            # (the published file itself: a subclass's load is what called this)
+            return models.load(model_name, threads=threads, device=device)
 
     def probability_map(
         self, frame_bgr: np.ndarray, half: np.ndarray | None = None

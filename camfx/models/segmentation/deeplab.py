@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import ClassVar
 
 import numpy as np
 
 from camfx.models import derived
-from camfx.models import registry as models
-from camfx.models.runtime import Device, TFLiteModel, load_model
+from camfx.models.runtime import Device, TFLiteModel
 from camfx.models.segmentation.base import Segmenter, sigmoid
 from camfx.models.segmentation.fitting import Fit, TallFit
 from camfx.tflite import deeplab_cut
-
-log = logging.getLogger(__name__)
 
 
 class DeepLabSegmenter(Segmenter):
@@ -54,20 +50,12 @@ class DeepLabSegmenter(Segmenter):
     @classmethod
     def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
         """The published model cut before its final upsampling; the model as published
-        (checked, with its fix-it errors) when that cannot be made."""
-        try:
-            path = derived.deeplab_logits_model(models.require(model_name))
-            model = load_model(path, threads, device)
-            shapes = (model.inputs[0].shape, model.outputs[0].shape)
-            if shapes[0] != (1, *cls.input_size, 3) or shapes[1][-1] != cls.CLASSES:
-                raise ValueError(f"the cut model has tensors {shapes}")
-            return model
-        # A file that doesn't end in a resize, or a cache that can't be written: the
-        # published model works, only slower. A bug in the cut itself fails loudly.
-        except (OSError, ValueError) as exc:
-            log.warning("DeepLab runs as published (%s)",
-                        str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
-            return super().load(model_name, threads, device)
+        when that cannot be made."""
+        return cls.load_derived(
+            model_name, threads, device, derived.deeplab_logits_model,
+            lambda model: (model.inputs[0].shape == (1, *cls.input_size, 3)
+                           and model.outputs[0].shape[-1] == cls.CLASSES),
+            "DeepLab")
 
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
         self._normalized(rgb, self._input[0])

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
 from camfx.models import derived
-from camfx.models import registry as models
-from camfx.models.runtime import Device, TFLiteModel, load_model
+from camfx.models.runtime import Device, TFLiteModel
 from camfx.models.segmentation.base import Segmenter, sigmoid
 from camfx.models.segmentation.fitting import Fit
-
-log = logging.getLogger(__name__)
 
 
 class PoseSegmenter(Segmenter):
@@ -34,21 +29,13 @@ class PoseSegmenter(Segmenter):
     def load(cls, model_name: str, threads: int, device: Device) -> TFLiteModel:
         """The published model cut to its person mask: the same mask without the ops
         only the landmarks need (0.93x the run, and no landmarks and heatmaps copied
-        out); the model as published (checked, with its fix-it errors) when that
-        cannot be made."""
-        try:
-            path = derived.mask_only_model(models.require(model_name), cls.SEGMENTATION_OUTPUT)
-            model = load_model(path, threads, device)
-            shapes = (model.inputs[0].shape, [o.shape for o in model.outputs])
-            if shapes != ((1, *cls.input_size, 3), [(1, *cls.input_size, 1)]):
-                raise ValueError(f"the cut model has tensors {shapes}")
-            return model
-        # A file with other outputs, or a cache that can't be written: the published
-        # model works, only slower. A bug in the cut itself fails loudly.
-        except (OSError, ValueError) as exc:
-            log.warning("%s runs as published (%s)", model_name,
-                        str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
-            return super().load(model_name, threads, device)
+        out); the model as published when that cannot be made."""
+        return cls.load_derived(
+            model_name, threads, device,
+            lambda published: derived.mask_only_model(published, cls.SEGMENTATION_OUTPUT),
+            lambda model: (model.inputs[0].shape == (1, *cls.input_size, 3)
+                           and [o.shape for o in model.outputs] == [(1, *cls.input_size, 1)]),
+            model_name)
 
     def person_probability(self, rgb: np.ndarray) -> np.ndarray:
         self._normalized(rgb, self._input[0])  # pixels in [0, 1]
