@@ -31,6 +31,21 @@ def test_where_two_models_disagree_the_surer_one_wins():
     assert mean_rule([sure_person, unsure_background])[0, 0] == pytest.approx(0.645)
 
 
+@pytest.mark.parametrize("count", [2, 3])
+def test_the_logit_rule_is_the_mean_log_odds_worked_out_without_logs(count):
+    """logit_mean_rule works in odds (a square root for two maps): the same map as the
+    sigmoid of the mean log-odds, sure 0s and 1s included (kept within 1e-4 of them)."""
+    rng = np.random.default_rng(count)
+    maps = [rng.random((64, 96), dtype=np.float32) for _ in range(count)]
+    maps[0][0, :3] = (0.0, 1.0, 0.5)
+    clipped = [np.clip(m.astype(np.float64), 1e-4, 1 - 1e-4) for m in maps]
+    mean_log_odds = sum(np.log(p / (1 - p)) for p in clipped) / count
+    expected = 1 / (1 + np.exp(-mean_log_odds))
+    combined = logit_mean_rule(maps)
+    assert combined.dtype == np.float32
+    np.testing.assert_allclose(combined, expected, atol=5e-6)  # float32
+
+
 def test_the_combined_map_keeps_the_frames_proportions():
     maps = [np.zeros((144, 256), np.float32), np.zeros((256, 256), np.float32)]
     assert common_size(maps, 1280, 720) == (455, 256)  # as fine as the finer map
@@ -120,13 +135,13 @@ def test_the_alternating_pair_masks_moving_people_about_as_well_as_every_model_e
     assert min(scores[True]) > 0.75  # every clip's person still found
 
 
-def test_a_resting_members_log_odds_are_not_worked_out_again(monkeypatch):
-    """Taking turns, the member that did not run keeps its map, and so its log-odds: one
-    logit a frame after the first (two), and the same combined map as working both out."""
+def test_a_resting_members_odds_are_not_worked_out_again(monkeypatch):
+    """Taking turns, the member that did not run keeps its map, and so its odds: one
+    odds() a frame after the first (two), and the same combined map as working both out."""
     from camfx.models.segmentation import combine
 
-    calls, original = [], combine.logit
-    monkeypatch.setattr(combine, "logit", lambda p: calls.append(1) or original(p))
+    calls, original = [], combine.odds
+    monkeypatch.setattr(combine, "odds", lambda p: calls.append(1) or original(p))
     segmenter = create_segmenter("selfie-pair", threads=1, device="cpu")
     frames = real_eval.read_frames(MEDIA / "portrait_720.mp4", every=1, limit=4)
     for frame in frames:

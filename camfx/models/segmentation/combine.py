@@ -27,13 +27,28 @@ _EPS = 1e-4
 _MAX_SIDE = 512  # px: the combined map's long side at most (the refinement's input)
 
 
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1.0 - _EPS)
-    return np.log(p / (1.0 - p))
+def odds(p: np.ndarray) -> np.ndarray:
+    """p / (1 - p), the exp of its log-odds; p kept within _EPS of 0 and 1 (a sure 0 or
+    1 would otherwise outvote any other model alone)."""
+    p = np.clip(p, np.float32(_EPS), np.float32(1.0 - _EPS))
+    return p / (1.0 - p)
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+def probability_of_odds(o: np.ndarray) -> np.ndarray:
+    """o / (1 + o): sigmoid(log(o)) without the exp."""
+    return (o / (1.0 + o)).astype(np.float32, copy=False)
+
+
+def geometric_mean_of_odds(odds_maps: Sequence[np.ndarray]) -> np.ndarray:
+    """The probability whose odds are the geometric mean of the maps' odds: the same as
+    sigmoid(mean of the log-odds), without a log or an exp per pixel (for two maps, a
+    square root: 0.3 against 1.4 ms on a 455x256 map on a slow day)."""
+    product = odds_maps[0]
+    for o in odds_maps[1:]:
+        product = product * o
+    if len(odds_maps) == 2:
+        return probability_of_odds(np.sqrt(product))
+    return probability_of_odds(np.power(product, np.float32(1.0 / len(odds_maps))))
 
 
 def mean_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
@@ -44,12 +59,7 @@ def mean_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
 def logit_mean_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
     """The average log-odds (the geometric mean of the odds): where one model says
     person and the other background, the surer one wins."""
-    return mean_of_logits([logit(m) for m in maps])
-
-
-def mean_of_logits(logits: Sequence[np.ndarray]) -> np.ndarray:
-    """logit_mean_rule from the maps' log-odds (kept by LatestMaps while a map stands)."""
-    return sigmoid(sum(logits) / len(logits))
+    return geometric_mean_of_odds([odds(m) for m in maps])
 
 
 def min_rule(maps: Sequence[np.ndarray]) -> np.ndarray:
@@ -117,8 +127,8 @@ class CombinedSegmenter:
         """The members' latest maps combined; `fresh`: the one member that just ran."""
         size = common_size(self._latest.maps, frame_bgr.shape[1], frame_bgr.shape[0])
         maps = self._latest.at_size(size)
-        if self.rule == "logit":  # logit_mean_rule, a member's log-odds kept while it rests
-            combined = mean_of_logits(self._latest.logits())
+        if self.rule == "logit":  # logit_mean_rule, a member's odds kept while it rests
+            combined = geometric_mean_of_odds(self._latest.odds())
         else:
             combined = RULES[self.rule](maps)
         moved = None if fresh is None else self._latest.change(fresh, size)
@@ -146,8 +156,8 @@ class LatestMaps:
         self.maps: list[np.ndarray | None] = [None] * count
         self._scaled: list[np.ndarray | None] = [None] * count
         self._before: list[np.ndarray | None] = [None] * count  # the run before, scaled
-        # (scaled map, its logit) of each member, kept while the same scaled map stands
-        self._logits: list[tuple[np.ndarray, np.ndarray] | None] = [None] * count
+        # (scaled map, its odds) of each member, kept while the same scaled map stands
+        self._odds: list[tuple[np.ndarray, np.ndarray] | None] = [None] * count
         self._shape: tuple[int, ...] | None = None
         self._turn = 0
 
@@ -189,14 +199,14 @@ class LatestMaps:
             out.append(scaled)
         return out
 
-    def logits(self) -> list[np.ndarray]:
-        """logit() of each map as ``at_size`` last scaled it (call after it); a map that
-        did not change since is not worked out again (alternating: one of two, 0.3 ms)."""
+    def odds(self) -> list[np.ndarray]:
+        """odds() of each map as ``at_size`` last scaled it (call after it); a map that
+        did not change since is not worked out again (alternating: one of two)."""
         out = []
         for i, scaled in enumerate(self._scaled):
-            kept = self._logits[i]
+            kept = self._odds[i]
             if kept is None or kept[0] is not scaled:
-                kept = self._logits[i] = (scaled, logit(scaled))
+                kept = self._odds[i] = (scaled, odds(scaled))
             out.append(kept[1])
         return out
 

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from camfx.models.segmentation.base import Segmenter
-from camfx.models.segmentation.combine import CombinedSegmenter, logit, sigmoid
+from camfx.models.segmentation.combine import CombinedSegmenter, geometric_mean_of_odds, odds
 from camfx.models.segmentation.pose import PoseSegmenter
 from camfx.models.segmentation.tracking import Box, union
 from camfx.vision.imaging import half_of_crop, region_count, shrink
@@ -52,6 +52,7 @@ CUT_TORSO = 0.5  # of the person's width, on the frame's bottom row: a torso, no
 # bottom row, and the pose model came and went (a jump of the mask each time).
 CLOSE_UP_HOLD = 0.8
 FLOOR = 2.0  # log-odds: the pose model pulls a pixel down by at most this (mean: half)
+_FLOOR_ODDS = np.float32(math.exp(-FLOOR))
 NEAR = 0.08  # of the map's long side: how far from its person the pose model has a say
 MARGIN = 1.25  # the window's side, times the person's longer side
 CUT_OFF_SIDE = 1.4  # the window's side, times the height of a person the frame cuts off
@@ -165,7 +166,7 @@ def second_opinion(prob: np.ndarray, view: PoseView) -> np.ndarray:
     the pose model's "background" floored at -FLOOR; elsewhere `prob` unchanged."""
     rows, cols = view.inside
     base, pose = prob[rows, cols], view.probability[rows, cols]
-    mixed = sigmoid((logit(base) + np.maximum(logit(pose), -FLOOR)) / 2)
+    mixed = geometric_mean_of_odds([odds(base), np.maximum(odds(pose), _FLOOR_ODDS)])
     out = prob.copy()
     out[rows, cols] = np.where(near(pose > 0.5, NEAR * max(prob.shape)), mixed, base)
     return out
