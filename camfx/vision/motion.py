@@ -1,13 +1,14 @@
 """A map made on an earlier frame, moved to where things are in this one.
 
-The pose-assisted segmenter's light mode (:mod:`camfx.models.segmentation.pose_assist`)
-uses the pose model's view of the frame before on every second frame; a dancer's arm
-or a skater's legs have moved since. Dense optical flow between the two frames (grey,
-at half the map's resolution) tells where each pixel of this frame was in that one,
-and the old map is read there. OpenCV's DIS flow at its fastest preset: 0.19 ms for a
-window of 200x200 cells, 1.2 ms the whole move, on a slow day's two cores; at the map's
-full resolution the masks were no better (DIS 0.53 ms), nor with the "fast" preset for
-three times the cost (README: Segmentation).
+The pose-assisted segmenter (:mod:`camfx.models.segmentation.pose_assist`) uses a map
+of the frame before on every second frame at a distance (the base model's; in its light
+mode, the pose model's view); a dancer's arm or a skater's legs have moved since.
+Dense optical flow between the two frames (grey, at half the map's resolution) tells
+where each pixel of this frame was in that one, and the old map is read there.
+OpenCV's DIS flow at its fastest preset: 0.19 ms for a window of 200x200 cells, 1.2 ms
+the whole move, on a slow day's two cores; at the map's full resolution the masks were
+no better (DIS 0.53 ms), nor with the "fast" preset for three times the cost (README:
+Segmentation).
 """
 
 from __future__ import annotations
