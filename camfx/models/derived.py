@@ -50,14 +50,19 @@ def deeplab_logits_model(published: Path) -> Path:
     )
 
 
-def mask_only_model(published: Path, output: int) -> Path:
+def mask_model(published: Path, output: int, side: int | None = None) -> Path:
     """A multi-task model with only its output `output` and the ops it needs (the pose
     model's person mask without its landmarks: :func:`camfx.tflite.graph.keep_outputs`),
+    for a `side` x `side` input when given (:func:`camfx.tflite.graph.with_input_size`),
     built from the published file into the cache."""
     from camfx.tflite import graph
 
-    return derived_model(published, f"output{output}",
-                         lambda data: graph.keep_outputs(data, [output]), (graph,))
+    def build(data: bytes) -> bytes:
+        cut = graph.keep_outputs(data, [output])
+        return cut if side is None else graph.with_input_size(cut, side, side)
+
+    variant = f"output{output}" + ("" if side is None else f"-{side}")
+    return derived_model(published, variant, build, (graph,))
 
 
 def derived_model(

@@ -306,6 +306,40 @@ def keep_outputs(data: bytes, outputs: Sequence[int]) -> bytes:
     return pack_model(graph)
 
 
+def set_input_size(graph: Graph, index: int, height: int, width: int,
+                   resizes: Sequence[int] = (Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR)
+                   ) -> None:
+    """Input tensor `index` takes [1, H, W, C]; the constant size of every resize of the
+    kinds in `resizes` is scaled with it (in a fully convolutional network they are
+    fractions of the input), and every shape written again as the runtime derives it.
+    ValueError where a resize's size is computed, or would not be whole."""
+    _, h0, w0, channels = graph.shape(index)
+    graph.tensor(index).shape = np.array([1, height, width, channels], np.int32)
+    done: set[int] = set()
+    for op in graph.ops:
+        if graph.kind(op) not in resizes or int(op.inputs[1]) in done:
+            continue
+        size = graph.data(op.inputs[1])
+        if size is None:
+            raise ValueError("a resize with a computed size: its input size is fixed")
+        new = np.array([size[0] * height, size[1] * width], np.int64)
+        if np.any(new % [h0, w0]):
+            raise ValueError(f"size {height}x{width} does not divide this model's resizes")
+        graph.set_data(op.inputs[1], (new // [h0, w0]).astype(np.int32))
+        done.add(int(op.inputs[1]))
+    for tensor, shape in runtime_shapes(graph).items():
+        graph.tensor(tensor).shape = np.array(shape, np.int32)
+
+
+def with_input_size(data: bytes, height: int, width: int) -> bytes:
+    """A one-input model for an H x W input (see set_input_size)."""
+    graph = load_model_object(data)
+    if len(graph.sg.inputs) != 1:
+        raise ValueError(f"expected a model with one input, found {len(graph.sg.inputs)}")
+    set_input_size(graph, int(graph.sg.inputs[0]), height, width)
+    return pack_model(graph)
+
+
 def is_quantized(data: bytes) -> bool:
     """Whether the model computes in int8 (the published int8 transfer model does)."""
     graph = load_model_object(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from camfx.tflite.graph import Graph, Op, runtime_shapes
+from camfx.tflite.graph import Graph, Op, set_input_size
 
 CONTENT_CHANNELS = 3
 BOTTLENECK_SIZE = 100
@@ -51,20 +51,4 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def set_size(graph: Graph, height: int, width: int) -> None:
     """New input shape; resize sizes scaled with it (they are fractions of the input)."""
-    content = content_input(graph)
-    _, h0, w0, _ = graph.shape(content)
-    graph.tensor(content).shape = np.array([1, height, width, CONTENT_CHANNELS], np.int32)
-    done: set[int] = set()
-    for op in graph.ops:
-        if graph.kind(op) != Op.RESIZE_NEAREST_NEIGHBOR or int(op.inputs[1]) in done:
-            continue
-        size = graph.data(op.inputs[1])
-        if size is None:
-            raise ValueError("a resize with a computed size: not the published network")
-        new = np.array([size[0] * height, size[1] * width], np.int64)
-        if np.any(new % [h0, w0]):
-            raise ValueError(f"size {height}x{width} does not divide this model's resizes")
-        graph.set_data(op.inputs[1], (new // [h0, w0]).astype(np.int32))
-        done.add(int(op.inputs[1]))
-    for index, shape in runtime_shapes(graph).items():
-        graph.tensor(index).shape = np.array(shape, np.int32)
+    set_input_size(graph, content_input(graph), height, width, (Op.RESIZE_NEAREST_NEIGHBOR,))
