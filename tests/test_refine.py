@@ -201,6 +201,18 @@ def test_small_stray_blobs_go_and_every_person_sized_region_stays():
     assert np.array_equal(remove_small_blobs(lone, 0.5, 0.003), lone)
 
 
+def test_a_speck_in_a_persons_hole_and_a_thin_stray_line_go_the_person_stays_whole():
+    prob = np.zeros((100, 200), np.float32)
+    prob[10:90, 20:80] = 0.9  # a person with arms on hips: a hole between arm and body
+    prob[40:60, 40:60] = 0.1
+    prob[48:51, 48:51] = 0.95  # a speck in the hole
+    prob[5, 120:190] = 0.8  # a line one pixel thick (no area inside its outline)
+    cleaned = remove_small_blobs(prob, 0.5, 0.003)
+    assert cleaned[49, 49] == 0.0 and not cleaned[5].any()
+    person = prob == np.float32(0.9)
+    assert (cleaned[person] == np.float32(0.9)).all()
+
+
 def test_guided_filter_snaps_to_an_edge_of_hue_not_only_of_brightness():
     """Red beside green of the same brightness: a luminance guide sees no edge there."""
     frame = np.zeros((120, 160, 3), np.uint8)

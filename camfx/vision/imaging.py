@@ -98,5 +98,14 @@ def region_count(binary: np.ndarray) -> int:
     ``connectedComponents`` at a tenth of the cost of ``connectedComponentsWithStats``
     (0.03 against 0.3 ms at 455x256), for the frames where one region is all there is.
     """
-    _, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    return 0 if hierarchy is None else int((hierarchy[0, :, 3] < 0).sum())
+    return len(region_outlines(binary))
+
+
+def region_outlines(binary: np.ndarray) -> list[np.ndarray]:
+    """The outer border of each 8-connected region of non-zero pixels of a uint8 map (see
+    region_count): drawn filled (``cv2.drawContours``), a region with its holes;
+    ``cv2.contourArea`` of one, its area to within half its border."""
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    return [c for c, link in zip(contours, hierarchy[0], strict=True) if link[3] < 0]

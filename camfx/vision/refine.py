@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from camfx.vision.exposure import brightness_range
-from camfx.vision.imaging import region_count, shrink
+from camfx.vision.imaging import region_outlines, shrink
 from camfx.vision.persistence import Persistence
 from camfx.vision.repeats import RepeatWatch
 
@@ -327,21 +327,29 @@ def edge_ramp(prob: np.ndarray, threshold: float, softness: float) -> np.ndarray
 
 
 def remove_small_blobs(prob: np.ndarray, threshold: float, min_fraction: float) -> np.ndarray:
-    """Zero the probability in person regions smaller than `min_fraction` of the map."""
+    """Zero the probability in person regions smaller than `min_fraction` of the map
+    (the largest region stays, however small: it is the person)."""
     person = (prob > threshold).astype(np.uint8)
-    if region_count(person) <= 1:  # it is the person, however small (the common case)
+    outlines = region_outlines(person)
+    if len(outlines) <= 1:  # the common case
         return prob
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    largest = 1 + int(np.argmax(areas))
+    # Sized by their outlines (the area inside each border): a fifth of the cost of
+    # labelling them with their pixel counts, 1.35 against 0.25 ms a 455x256 map on a
+    # slow day, and on the real clips' maps 5 pixels in 123 maps different.
+    areas = [cv2.contourArea(outline) for outline in outlines]
+    largest = int(np.argmax(areas))
     limit = min_fraction * prob.size
-    small = [i for i in range(1, count) if areas[i - 1] < limit and i != largest]
+    small = [o for i, (o, a) in enumerate(zip(outlines, areas, strict=True))
+             if a < limit and i != largest]
     if not small:
         return prob
+    stray = np.zeros(person.shape, np.uint8)
+    cv2.drawContours(stray, small, -1, 1, thickness=cv2.FILLED)
     # Also clear the blob's soft rim: dilate the blobs a little before zeroing.
-    stray = np.isin(labels, small).astype(np.uint8)
     stray = cv2.dilate(stray, np.ones((3, 3), np.uint8))
-    return np.where(stray.astype(bool), 0.0, prob).astype(np.float32)
+    out = prob.copy()
+    np.copyto(out, np.float32(0.0), where=stray.view(bool))
+    return out
 
 
 def guided_filter(

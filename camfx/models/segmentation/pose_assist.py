@@ -40,7 +40,7 @@ from camfx.models.segmentation.base import Segmenter
 from camfx.models.segmentation.combine import CombinedSegmenter, geometric_mean_of_odds, odds
 from camfx.models.segmentation.pose import PoseSegmenter
 from camfx.models.segmentation.tracking import Box, union
-from camfx.vision.imaging import half_of_crop, region_count, shrink
+from camfx.vision.imaging import half_of_crop, region_outlines, shrink
 from camfx.vision.motion import MotionFollower, grey_cells
 from camfx.vision.refine import MaskSettings
 
@@ -81,17 +81,21 @@ class Person:
 def main_person(prob: np.ndarray, frame_w: int, frame_h: int) -> Person | None:
     """The largest region the map calls person (> 0.5), when it is more than a speck."""
     binary = (prob > 0.5).astype(np.uint8)
-    count = region_count(binary)
-    if count == 0:
+    outlines = region_outlines(binary)
+    if not outlines:
         return None
-    if count == 1:  # most frames: no labelling (a tenth of its cost, per frame)
+    if len(outlines) == 1:  # most frames
         x, y, w, h = cv2.boundingRect(binary)
         area, on_bottom = cv2.countNonZero(binary), cv2.countNonZero(binary[-1])
-    else:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        x, y, w, h, area = stats[largest]
-        on_bottom = np.count_nonzero(labels[-1] == largest)
+    else:  # sized by their outlines, not labelled (see refine.remove_small_blobs)
+        areas = [cv2.contourArea(outline) for outline in outlines]
+        largest = outlines[int(np.argmax(areas))]
+        x, y, w, h = cv2.boundingRect(largest)
+        area, on_bottom = max(areas), 0
+        if y + h == binary.shape[0]:  # its pixels on the bottom row, not others'
+            filled = np.zeros((h, w), np.uint8)
+            cv2.drawContours(filled, [largest], -1, 1, cv2.FILLED, offset=(-x, -y))
+            on_bottom = cv2.countNonZero(filled[-1] & binary[-1, x : x + w])
     if area < MIN_PERSON * prob.size:
         return None
     sx, sy = frame_w / prob.shape[1], frame_h / prob.shape[0]
