@@ -73,3 +73,19 @@ def test_grey_cells_is_the_frame_under_the_cells_at_their_resolution():
     from_half = grey_cells(frame, halve(frame), (slice(11, 51), slice(21, 61)), grid, 0.25)
     from_full = grey_cells(frame, None, (slice(11, 51), slice(21, 61)), grid, 0.25)
     assert from_half.shape == (10, 10) and np.array_equal(from_half, from_full)
+
+
+def test_a_move_does_not_depend_on_the_pictures_followed_before():
+    """OpenCV's DIS, kept from a picture of another size (here a smaller one), gave the
+    next another flow (up to 1.5 px): masks depended on the windows and streams before
+    them. Each move is its own."""
+    grey = cv2.cvtColor(cv2.imread(str(REAL / "images" / "ccp_0028.jpg")), cv2.COLOR_BGR2GRAY)
+    truth = cv2.imread(str(REAL / "masks" / "ccp_0028.png"), cv2.IMREAD_GRAYSCALE)
+    then = cv2.resize(grey, (120, 120), interpolation=cv2.INTER_AREA)
+    now = np.roll(then, 2, axis=1)
+    old_map = cv2.resize(truth, (120, 120), interpolation=cv2.INTER_AREA) / np.float32(255)
+    fresh = MotionFollower().follow(old_map, then, now)
+    used = MotionFollower()
+    small = cv2.resize(grey, (60, 90), interpolation=cv2.INTER_AREA)
+    used.follow(np.zeros((90, 60), np.float32), small, np.roll(small, 2, axis=1))
+    assert np.array_equal(used.follow(old_map, then, now), fresh)

@@ -23,10 +23,9 @@ SCALE = 0.5  # the grey pictures the flow is found on, against the map's resolut
 
 
 class MotionFollower:
-    """Moves maps from an earlier frame to a later one (one per stream: DIS keeps buffers)."""
+    """Moves maps from an earlier frame to a later one."""
 
     def __init__(self) -> None:
-        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._grid = np.empty((0, 0, 2), np.float32)  # each pixel's own (x, y), grown
 
     def follow(self, old_map: np.ndarray, grey_then: np.ndarray, grey_now: np.ndarray
@@ -38,8 +37,12 @@ class MotionFollower:
         grey_h, grey_w = grey_now.shape[:2]
         if min(grey_h, grey_w) < MIN_SIDE or grey_then.shape != grey_now.shape:
             return old_map
-        # For each pixel now: how far away it was then (flow from now back to then).
-        where = self._flow.calc(grey_now, grey_then, None)
+        # For each pixel now: how far away it was then (flow from now back to then). A
+        # fresh DIS each time (0.015 ms): one that has worked on pictures of another size
+        # gave another flow (up to 1.5 px measured), so a mask depended on the windows
+        # and streams before it.
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        where = dis.calc(grey_now, grey_then, None)
         if (grey_w, grey_h) != (w, h):
             # (cv2.multiply scales each channel: numpy's broadcast over pairs took 3x)
             where = cv2.multiply(cv2.resize(where, (w, h), interpolation=cv2.INTER_LINEAR),
