@@ -305,3 +305,21 @@ def test_after_a_reset_a_stream_gets_the_maps_a_new_segmenter_gives(light):
     for frame in first:
         assert np.array_equal(fresh.probability_map(frame), used.probability_map(frame))
     assert fresh.looked
+
+
+def test_the_pair_does_not_rest_while_the_frames_side_cuts_the_person():
+    """A woman walking in from the right edge, 60 px a frame: what enters the frame the
+    flow cannot move in, so while the side cuts her the pair runs every frame (resting,
+    it lost her on the second frame: 0.98 of her shown, then 0.002)."""
+    from camfx_eval import newcomers
+
+    frames, truths = newcomers.walking_in(newcomers.load(SHARED))
+    segmenter = create_segmenter(DEFAULT_SEGMENTER, threads=2, device="cpu")
+    refiner = MaskRefiner(segmenter.tuned(MaskSettings()))
+    start = newcomers.APPEARS + 1  # her first frame inside
+    for index, frame in enumerate(frames[: start + 4]):
+        rests = segmenter._base_rests(frame)
+        mask = refiner.refine(frame, segmenter.probability_map(frame))
+        if index >= start:
+            assert not rests, index
+            assert (mask >= 0.5)[truths[index]].mean() > 0.9, index
