@@ -207,10 +207,9 @@ class PoseAssisted:
         self._view: PoseView | None = None  # the pose model's last view, while looking
         self._fresh = False  # whether _view is from the last frame looked at
         self._view_grey: np.ndarray | None = None  # light: the frame under _view, grey
-        self._base_grey: np.ndarray | None = None  # full: the frame under _base_cells, grey
-        self._base_cells: tuple[slice, slice] = (slice(0), slice(0))  # where it is moved
-        self._motion = MotionFollower()  # the pose model's view (light)
-        self._base_motion = MotionFollower()  # the base model's map (full)
+        # full: the same, made on a frame the base model ran on, when the next one rests
+        self._base_grey: np.ndarray | None = None
+        self._motion = MotionFollower()
         self._frame_shape: tuple[int, ...] | None = None  # of the base model's last frame
         self._base_person: Box | None = None  # the main person of _base_last, looked at
         self._base_ms = self._pose_ms = 0.0  # a run of each, smoothed
@@ -238,10 +237,9 @@ class PoseAssisted:
         self._base_last = prob
         self._last = self._with_pose(frame_bgr, half, prob)
         self._base_grey = None
-        if self.looked and not self.light and self._view is not None:  # the next frame,
-            # the base model rests: its map moved where the pose model looked (the person)
-            self._base_cells = self._view.inside
-            self._base_grey = grey_cells(frame_bgr, half, self._base_cells, prob.shape)
+        if self._view is not None and self._rests_next(frame_bgr.shape[1]):
+            # its map will be moved where the pose model looked (the person)
+            self._base_grey = grey_cells(frame_bgr, half, self._view.inside, prob.shape)
         return self._last
 
     def _pose_turn(self, frame_bgr: np.ndarray) -> bool:
@@ -250,26 +248,37 @@ class PoseAssisted:
         return (self.light and self._view is not None and not self._fresh
                 and self._base_person is not None and frame_bgr.shape == self._frame_shape)
 
-    def _base_rests(self, frame_bgr: np.ndarray) -> bool:
-        """Full mode, at a distance: the base model rests every second frame (it ran on
-        the frame before, found the person there, and the pose model looked), unless the
-        frame's sides or top cut that person: what comes into the frame there, the flow
-        cannot move in (a woman walking in from the side, 60 px a frame, was lost on
-        the frame the pair rested: 0.98 of her shown, then 0.002)."""
+    def _rests_next(self, frame_w: int) -> bool:
+        """Full mode, at a distance, on a frame the base model ran on: it rests on the
+        next (every second frame) when the pose model looked at the person, unless the
+        frame's sides or top cut them: what comes into the frame there, the flow cannot
+        move in (a woman walking in from the side, 60 px a frame, was lost on the frame
+        the pair rested: 0.98 of her shown, then 0.002)."""
         person = self._base_person
-        if (self.light or self._base_grey is None or not self.looked or person is None
-                or frame_bgr.shape != self._frame_shape):
-            return False
-        frame_w = frame_bgr.shape[1]
-        return person.x > 0 and person.y > 0 and person.x + person.w < frame_w
+        return (not self.light and self.looked and person is not None
+                and person.x > 0 and person.y > 0 and person.x + person.w < frame_w)
+
+    def _base_rests(self, frame_bgr: np.ndarray) -> bool:
+        """The base model ran on the frame before and rests on this one (_rests_next),
+        in the full mode still and on a frame of that size."""
+        return (not self.light and self._base_grey is not None
+                and frame_bgr.shape == self._frame_shape)
 
     def _base_moved(self, frame_bgr: np.ndarray, half: np.ndarray | None) -> np.ndarray:
-        """The base model's map of the frame before, moved with what moved since."""
-        base, then, cells = self._base_last, self._base_grey, self._base_cells
-        assert base is not None and then is not None
-        now = grey_cells(frame_bgr, half, cells, base.shape)
-        moved = base.copy()
-        moved[cells] = self._base_motion.follow(base[cells], then, now)
+        """The base model's map of the frame before, moved with what moved since where
+        the pose model looked."""
+        assert self._base_last is not None and self._base_grey is not None
+        assert self._view is not None  # the view of that frame: its cells
+        return self._moved(self._base_last, self._view.inside, self._base_grey,
+                           frame_bgr, half)
+
+    def _moved(self, old_map: np.ndarray, cells: tuple[slice, slice], then: np.ndarray,
+               frame_bgr: np.ndarray, half: np.ndarray | None) -> np.ndarray:
+        """`old_map` with its `cells` moved from the frame the grey picture `then` shows
+        (of those cells) to this one."""
+        now = grey_cells(frame_bgr, half, cells, old_map.shape)
+        moved = old_map.copy()
+        moved[cells] = self._motion.follow(old_map[cells], then, now)
         return moved
 
     def _with_pose(self, frame_bgr: np.ndarray, half: np.ndarray | None,
@@ -291,7 +300,7 @@ class PoseAssisted:
         kept = self._view is not None and self._view.probability.shape == prob.shape
         if self.light and kept and self._fresh:  # light: its view of the frame before
             self._fresh = False
-            return second_opinion(prob, self._followed(frame_bgr, half, prob.shape))
+            return second_opinion(prob, self._followed(frame_bgr, half))
         return self._with_new_view(frame_bgr, half, prob, person.box)
 
     def _with_new_view(self, frame_bgr: np.ndarray, half: np.ndarray | None,
@@ -312,8 +321,7 @@ class PoseAssisted:
         self.light_saves_ms = self._pose_ms / 2
         return prob if self._view is None else second_opinion(prob, self._view)
 
-    def _followed(self, frame_bgr: np.ndarray, half: np.ndarray | None,
-                  grid_shape: tuple[int, ...]) -> PoseView:
+    def _followed(self, frame_bgr: np.ndarray, half: np.ndarray | None) -> PoseView:
         """The pose model's view of the frame before, moved with what moved since (the
         light mode's other turn: the base model's map is fresh, the view a frame old;
         unmoved, on the real clips, those turns lost 0.021 of IoU to the full mode's)."""
@@ -321,11 +329,8 @@ class PoseAssisted:
         assert view is not None
         if then is None:
             return view
-        rows, cols = view.inside
-        now = grey_cells(frame_bgr, half, view.inside, grid_shape)
-        probability = view.probability.copy()
-        probability[rows, cols] = self._motion.follow(probability[rows, cols], then, now)
-        return PoseView(probability, view.inside)
+        moved = self._moved(view.probability, view.inside, then, frame_bgr, half)
+        return PoseView(moved, view.inside)
 
     def _around(self, person: Box, map_shape: tuple[int, ...], frame_w: int, frame_h: int
                 ) -> Box:
